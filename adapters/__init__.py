@@ -1,0 +1,1 @@
+"""Implementations of the application's ports: AWS adapters and in-memory twins."""

@@ -1,0 +1,16 @@
+"""In-memory twins of every port, for the simulation and the fast tests."""
+
+from adapters.in_memory.clock import FixedClock, SystemClock
+from adapters.in_memory.events import ListEventSource
+from adapters.in_memory.inventory import InMemoryInventory
+from adapters.in_memory.rules import InMemoryRuleCatalog
+from adapters.in_memory.store import InMemoryExceptionStore
+
+__all__ = [
+    "FixedClock",
+    "InMemoryExceptionStore",
+    "InMemoryInventory",
+    "InMemoryRuleCatalog",
+    "ListEventSource",
+    "SystemClock",
+]

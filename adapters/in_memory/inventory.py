@@ -1,0 +1,75 @@
+"""The in-memory twin of AWS Config's inventory: which resources exist, which are deleted."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+from attrs import define, field, frozen
+
+from application.errors import TransientError
+from application.ports import MAX_IDS_PER_CALL, ResourceState
+
+__all__ = ["InMemoryInventory", "InventoryCall"]
+
+
+@frozen
+class InventoryCall:
+    """One `ListDiscoveredResources` call as the twin saw it."""
+
+    account_id: str
+    region: str
+    resource_type: str
+    resource_ids: tuple[str, ...]
+
+
+@define
+class InMemoryInventory:
+    """Resources by (account, region, type, id); records each call, splits by 20 like Config."""
+
+    _resources: dict[tuple[str, str, str, str], ResourceState] = field(factory=dict)
+    calls: list[InventoryCall] = field(factory=list)
+    failure: str | None = None
+    _lock: threading.Lock = field(factory=threading.Lock, repr=False)
+
+    def put(
+        self,
+        account_id: str,
+        region: str,
+        resource_type: str,
+        resource_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool = False,
+    ) -> None:
+        """Declare a resource that exists (or existed, when ``deleted``)."""
+        with self._lock:
+            self._resources[(account_id, region, resource_type, resource_id)] = ResourceState(
+                resource_type, resource_id, name, deleted
+            )
+
+    def delete(self, account_id: str, region: str, resource_type: str, resource_id: str) -> None:
+        """Mark a known resource deleted."""
+        with self._lock:
+            key = (account_id, region, resource_type, resource_id)
+            state = self._resources[key]
+            self._resources[key] = ResourceState(
+                state.resource_type, state.resource_id, state.resource_name, True
+            )
+
+    def lookup(
+        self, account_id: str, region: str, resource_type: str, resource_ids: Sequence[str]
+    ) -> Mapping[str, ResourceState]:
+        if self.failure is not None:
+            raise TransientError(self.failure)
+        found: dict[str, ResourceState] = {}
+        ids = list(dict.fromkeys(resource_ids))
+        with self._lock:
+            for start in range(0, len(ids), MAX_IDS_PER_CALL):
+                chunk = tuple(ids[start : start + MAX_IDS_PER_CALL])
+                self.calls.append(InventoryCall(account_id, region, resource_type, chunk))
+                for resource_id in chunk:
+                    state = self._resources.get((account_id, region, resource_type, resource_id))
+                    if state is not None:
+                        found[resource_id] = state
+        return found

@@ -1,0 +1,37 @@
+"""The in-memory twin of `Config-Master`."""
+
+from __future__ import annotations
+
+import threading
+
+from attrs import define, field
+
+from domain.rules import Rule
+
+__all__ = ["InMemoryRuleCatalog"]
+
+
+@define
+class InMemoryRuleCatalog:
+    """Rules by id; counts lookups so tests can assert on them."""
+
+    _rules: dict[int, Rule] = field(factory=dict)
+    lookups: int = 0
+    _lock: threading.Lock = field(factory=threading.Lock, repr=False)
+
+    def find_by_name(self, rule_name: str) -> Rule | None:
+        with self._lock:
+            self.lookups += 1
+            return next((r for r in self._rules.values() if r.name == rule_name), None)
+
+    def get(self, rule_id: int) -> Rule | None:
+        with self._lock:
+            return self._rules.get(rule_id)
+
+    def list_rules(self) -> list[Rule]:
+        with self._lock:
+            return sorted(self._rules.values(), key=lambda r: r.rule_id)
+
+    def add(self, rule: Rule) -> None:
+        with self._lock:
+            self._rules[rule.rule_id] = rule

@@ -1,0 +1,73 @@
+"""The in-memory twin of `Config-ResourceExceptions`, with DynamoDB's conditional writes.
+
+Records are immutable attrs values, so what a caller holds can never alias what is stored:
+the twin hands out and keeps values, which is what deep copies buy a mutable twin.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from attrs import define, field
+
+from application.errors import ConflictError
+from domain.lifecycle import RecordUpdate, apply_update
+from domain.records import ExceptionRecord, RecordKey
+
+__all__ = ["InMemoryExceptionStore"]
+
+
+@define
+class InMemoryExceptionStore:
+    """Exception records by key; every write is checked the way the DynamoDB adapter's is."""
+
+    _records: dict[RecordKey, ExceptionRecord] = field(factory=dict)
+    writes: list[RecordUpdate] = field(factory=list)
+    conflicts: int = 0
+    queries: int = 0
+    _lock: threading.Lock = field(factory=threading.Lock, repr=False)
+
+    def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
+        with self._lock:
+            self.queries += 1
+            return [
+                r
+                for k, r in sorted(self._records.items(), key=lambda kv: kv[0].key)
+                if k.account_id == account_id and k.rule_id == rule_id
+            ]
+
+    def get(self, record_key: RecordKey) -> ExceptionRecord | None:
+        with self._lock:
+            return self._records.get(record_key)
+
+    def apply(self, update: RecordUpdate) -> None:
+        with self._lock:
+            record = self._records.get(update.record_key)
+            if (
+                record is None
+                or record.is_closed
+                or len(record.deleted_members) != update.expected_deleted_count
+                or record.deleted_members & update.members_added
+            ):
+                self.conflicts += 1
+                raise ConflictError(f"record {update.record_key} changed since it was read")
+            self._records[update.record_key] = apply_update(record, update)
+            self.writes.append(update)
+
+    def add(self, record: ExceptionRecord) -> None:
+        with self._lock:
+            self._records[record.record_key] = record
+
+    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+        for record in self.scan_all():
+            if not record.is_closed:
+                yield record
+
+    def scan_all(self) -> Iterator[ExceptionRecord]:
+        with self._lock:
+            snapshot = sorted(
+                self._records.values(),
+                key=lambda r: (r.record_key.partition_key, r.key),
+            )
+        yield from snapshot

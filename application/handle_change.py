@@ -1,0 +1,300 @@
+"""The use case: carry one Compliance Change event through SPEC §4, steps 1 to 7."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from attrs import field, frozen
+
+from application.errors import ConflictError, TransientError
+from application.ports import Clock, ExceptionStore, ResourceInventory, ResourceState, RuleCatalog
+from domain.deletion import is_deletion_event
+from domain.events import ComplianceChange, InvalidEvent
+from domain.lifecycle import Duplicate, RecordUpdate, Trigger, decide
+from domain.matching import ResourceIdentity, key_matches
+from domain.outcomes import Outcome
+from domain.records import ExceptionRecord, RecordKey
+from domain.rules import ExceptionFormat, ExceptionKind, Rule
+
+__all__ = ["ChangeResult", "HandleComplianceChange", "Policy", "RecordResult"]
+
+_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE)
+
+
+@frozen
+class Policy:
+    """The settings that shape decisions (SPEC §7)."""
+
+    rule_prefix: str = ""
+    allowed_accounts: frozenset[str] | None = None
+    retention_days: int = 90
+    dry_run: bool = False
+    max_write_attempts: int = 5
+
+
+@frozen
+class RecordResult:
+    """What happened to one matched exception record."""
+
+    record_key: RecordKey
+    outcome: Outcome
+    members: tuple[str, ...] = ()
+
+
+@frozen
+class ChangeResult:
+    """The outcome of one event, with what a log line needs to tell what happened."""
+
+    outcome: Outcome
+    reason: str
+    event_id: str | None = None
+    account_id: str | None = None
+    region: str | None = None
+    rule_name: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    records: tuple[RecordResult, ...] = ()
+    dry_run: bool = False
+
+    @classmethod
+    def about(
+        cls,
+        change: ComplianceChange,
+        outcome: Outcome,
+        reason: str,
+        records: tuple[RecordResult, ...] = (),
+        *,
+        dry_run: bool = False,
+    ) -> ChangeResult:
+        return cls(
+            outcome=outcome,
+            reason=reason,
+            event_id=change.event_id,
+            account_id=change.account_id,
+            region=change.region,
+            rule_name=change.rule_name,
+            resource_type=change.resource_type,
+            resource_id=change.resource_id,
+            records=records,
+            dry_run=dry_run,
+        )
+
+
+@frozen
+class HandleComplianceChange:
+    """Decide and apply what one event means for the exception table."""
+
+    rules: RuleCatalog
+    store: ExceptionStore
+    inventory: ResourceInventory
+    clock: Clock
+    policy: Policy = field(factory=Policy)
+
+    def execute(self, body: str | Mapping[str, Any]) -> ChangeResult:
+        """The outcome of one event (an SQS body or a decoded EventBridge event)."""
+        try:
+            document = json.loads(body) if isinstance(body, str) else body
+        except (json.JSONDecodeError, RecursionError) as error:
+            return ChangeResult(Outcome.INVALID, f"body is not JSON: {error}")
+        try:
+            change = ComplianceChange.from_event(document)
+        except InvalidEvent as error:
+            event_id = document.get("id") if isinstance(document, Mapping) else None
+            return ChangeResult(
+                Outcome.INVALID, str(error), event_id if isinstance(event_id, str) else None
+            )
+        if not is_deletion_event(document, self.policy.rule_prefix):
+            return ChangeResult.about(change, Outcome.IGNORED, "not a deletion event")
+        rejection = self._authenticity(change)
+        if rejection:
+            return ChangeResult.about(change, Outcome.REJECTED, rejection)
+        try:
+            return self._handle(change)
+        except TransientError as error:
+            return ChangeResult.about(change, Outcome.FAILED, f"transient error: {error}")
+
+    def _authenticity(self, change: ComplianceChange) -> str | None:
+        if change.envelope_account is not None and change.envelope_account != change.account_id:
+            return (
+                f"envelope account {change.envelope_account!r} disagrees with "
+                f"detail.awsAccountId {change.account_id!r}"
+            )
+        if change.envelope_region is not None and change.envelope_region != change.region:
+            return (
+                f"envelope region {change.envelope_region!r} disagrees with "
+                f"detail.awsRegion {change.region!r}"
+            )
+        allowed = self.policy.allowed_accounts
+        if allowed is not None and change.account_id not in allowed:
+            return f"account {change.account_id} is not in ELM_ALLOWED_ACCOUNTS"
+        return None
+
+    def _handle(self, change: ComplianceChange) -> ChangeResult:
+        rule = self.rules.find_by_name(change.rule_name)
+        if rule is None:
+            return ChangeResult.about(change, Outcome.IGNORED, "rule not in the rules table")
+        in_region = [
+            r
+            for r in self.store.list_for(change.account_id, rule.rule_id)
+            if r.region == change.region
+        ]
+        if not in_region:
+            return ChangeResult.about(
+                change, Outcome.NO_MATCH, "no exception for this account, rule and region"
+            )
+        identity = ResourceIdentity(change.resource_type, change.resource_id)
+        states: dict[str, ResourceState] = {}
+        matched = _matching(in_region, rule, identity, change)
+        if not matched and any(not r.is_closed for r in in_region):
+            # A key may hold the resource's name, which only AWS Config can tell.
+            states.update(self._lookup(change, [change.resource_id]))
+            state = states.get(change.resource_id)
+            if state is not None and state.resource_name:
+                identity = ResourceIdentity(
+                    change.resource_type, change.resource_id, state.resource_name
+                )
+                matched = _matching(in_region, rule, identity, change)
+        if not matched:
+            return ChangeResult.about(change, Outcome.NO_MATCH, "no exception names the resource")
+        pending = [r for r in matched if _has_open_match(r, rule, identity, change)]
+        if not pending:
+            duplicates = tuple(RecordResult(r.record_key, Outcome.DUPLICATE) for r in matched)
+            return ChangeResult.about(
+                change, Outcome.DUPLICATE, "already closed or recorded", duplicates
+            )
+        wanted = [change.resource_id, *_companions(pending, rule, identity, change)]
+        missing = [i for i in dict.fromkeys(wanted) if i not in states]
+        if missing:
+            states.update(self._lookup(change, missing))
+        state = states.get(change.resource_id)
+        if state is None:
+            return ChangeResult.about(
+                change, Outcome.NOT_CONFIRMED, "AWS Config does not report the resource"
+            )
+        if not state.deleted:
+            return ChangeResult.about(
+                change, Outcome.NOT_CONFIRMED, "AWS Config reports the resource still exists"
+            )
+        results = tuple(self._close(change, rule, record, identity, states) for record in pending)
+        outcome = next(o for o in _OUTCOME_RANK if any(r.outcome is o for r in results))
+        verb = "would be" if self.policy.dry_run else "was"
+        return ChangeResult.about(
+            change,
+            outcome,
+            f"deletion confirmed by AWS Config; exception {verb} {outcome.value}",
+            results,
+            dry_run=self.policy.dry_run,
+        )
+
+    def _lookup(self, change: ComplianceChange, ids: Sequence[str]) -> Mapping[str, ResourceState]:
+        return self.inventory.lookup(change.account_id, change.region, change.resource_type, ids)
+
+    def _close(
+        self,
+        change: ComplianceChange,
+        rule: Rule,
+        record: ExceptionRecord,
+        identity: ResourceIdentity,
+        states: Mapping[str, ResourceState],
+    ) -> RecordResult:
+        trigger = Trigger(change.event_id)
+        current: ExceptionRecord | None = record
+        for _ in range(self.policy.max_write_attempts):
+            if current is None:
+                return RecordResult(record.record_key, Outcome.NO_MATCH)
+            confirmed = _confirmed(current, rule, identity, change, states)
+            decision = decide(
+                current,
+                rule.kind,
+                confirmed,
+                trigger=trigger,
+                now=self.clock.now(),
+                retention_days=self.policy.retention_days,
+                resource_type=change.resource_type,
+            )
+            if isinstance(decision, Duplicate):
+                return RecordResult(record.record_key, Outcome.DUPLICATE)
+            if self.policy.dry_run:
+                return _result(decision)
+            try:
+                self.store.apply(decision)
+            except ConflictError:
+                current = self.store.get(record.record_key)
+                continue
+            return _result(decision)
+        raise TransientError(
+            f"record {record.record_key.partition_key}/{record.key} kept changing under "
+            f"{self.policy.max_write_attempts} write attempts"
+        )
+
+
+def _result(update: RecordUpdate) -> RecordResult:
+    return RecordResult(update.record_key, update.outcome, tuple(sorted(update.members_added)))
+
+
+def _keys_of(record: ExceptionRecord, rule: Rule) -> tuple[str, ...]:
+    return record.members() if rule.kind is ExceptionKind.COMPOSITE else (record.key,)
+
+
+def _names(key: str, rule: Rule, identity: ResourceIdentity, change: ComplianceChange) -> bool:
+    return key_matches(
+        key, rule.exception_format, identity, account_id=change.account_id, region=change.region
+    )
+
+
+def _matching(
+    records: Sequence[ExceptionRecord],
+    rule: Rule,
+    identity: ResourceIdentity,
+    change: ComplianceChange,
+) -> list[ExceptionRecord]:
+    return [r for r in records if any(_names(k, rule, identity, change) for k in _keys_of(r, rule))]
+
+
+def _has_open_match(
+    record: ExceptionRecord, rule: Rule, identity: ResourceIdentity, change: ComplianceChange
+) -> bool:
+    if record.is_closed:
+        return False
+    if rule.kind is not ExceptionKind.COMPOSITE:
+        return True
+    return any(_names(m, rule, identity, change) for m in record.open_members())
+
+
+def _companions(
+    records: Sequence[ExceptionRecord],
+    rule: Rule,
+    identity: ResourceIdentity,
+    change: ComplianceChange,
+) -> list[str]:
+    """Other open members of matched composites that the same Config call can confirm."""
+    if not _companions_askable(rule):
+        return []
+    return [m for r in records for m in r.open_members() if not _names(m, rule, identity, change)]
+
+
+def _companions_askable(rule: Rule) -> bool:
+    """Composite members given by resource ID can be confirmed in the event's Config call."""
+    return (
+        rule.kind is ExceptionKind.COMPOSITE
+        and rule.exception_format is ExceptionFormat.RESOURCE_ID
+    )
+
+
+def _confirmed(
+    record: ExceptionRecord,
+    rule: Rule,
+    identity: ResourceIdentity,
+    change: ComplianceChange,
+    states: Mapping[str, ResourceState],
+) -> frozenset[str]:
+    """The record's keys or members confirmed deleted."""
+    confirmed = {k for k in _keys_of(record, rule) if _names(k, rule, identity, change)}
+    if (
+        rule.kind is ExceptionKind.COMPOSITE
+        and rule.exception_format is ExceptionFormat.RESOURCE_ID
+    ):
+        confirmed |= {m for m in record.members() if m in states and states[m].deleted}
+    return frozenset(confirmed)

@@ -1,0 +1,129 @@
+"""What the use cases need from the world, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from attrs import frozen
+
+from domain.lifecycle import RecordUpdate
+from domain.records import ExceptionRecord, RecordKey
+from domain.rules import Rule
+
+__all__ = [
+    "MAX_IDS_PER_CALL",
+    "Clock",
+    "EventSource",
+    "ExceptionStore",
+    "Message",
+    "ResourceInventory",
+    "ResourceState",
+    "RuleCatalog",
+]
+
+MAX_IDS_PER_CALL = 20
+"""`ListDiscoveredResources` accepts at most 20 resource IDs a call."""
+
+
+class Clock(Protocol):
+    """The current time, timezone-aware UTC."""
+
+    def now(self) -> datetime: ...
+
+
+class RuleCatalog(Protocol):
+    """`Config-Master`: the rules ELM knows."""
+
+    def find_by_name(self, rule_name: str) -> Rule | None:
+        """The rule of that name, or None when it is unknown."""
+        ...
+
+    def get(self, rule_id: int) -> Rule | None:
+        """The rule of that id, or None."""
+        ...
+
+    def list_rules(self) -> list[Rule]:
+        """Every rule."""
+        ...
+
+    def add(self, rule: Rule) -> None:
+        """Register (or replace) a rule."""
+        ...
+
+
+class ExceptionStore(Protocol):
+    """`Config-ResourceExceptions`: the exception records."""
+
+    def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
+        """Every record under one `AccountId_RuleId` (a Query, never a Scan)."""
+        ...
+
+    def get(self, record_key: RecordKey) -> ExceptionRecord | None:
+        """One record, read consistently, or None."""
+        ...
+
+    def apply(self, update: RecordUpdate) -> None:
+        """Write ``update`` if the record is still as it was decided from.
+
+        Raises `ConflictError` when it is not (another writer got there first, or it is
+        closed), and `TransientError` when the store cannot be reached.
+        """
+        ...
+
+    def add(self, record: ExceptionRecord) -> None:
+        """Register (or replace) a record."""
+        ...
+
+    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+        """Every open record, page by page (for the reconciliation sweep)."""
+        ...
+
+    def scan_all(self) -> Iterator[ExceptionRecord]:
+        """Every record (for listing)."""
+        ...
+
+
+@frozen
+class ResourceState:
+    """What AWS Config reports of one resource."""
+
+    resource_type: str
+    resource_id: str
+    resource_name: str | None
+    deleted: bool
+
+
+class ResourceInventory(Protocol):
+    """AWS Config's inventory in the target accounts."""
+
+    def lookup(
+        self, account_id: str, region: str, resource_type: str, resource_ids: Sequence[str]
+    ) -> Mapping[str, ResourceState]:
+        """The state of each resource Config knows, by resource id (deleted ones included).
+
+        Resources Config does not report are absent from the result. Raises `TransientError`
+        on denied, throttled or timed-out calls.
+        """
+        ...
+
+
+@frozen
+class Message:
+    """One queued message: an SQS record's id and body."""
+
+    message_id: str
+    body: str
+
+
+class EventSource(Protocol):
+    """Where queued events come from (SQS, files, a scenario)."""
+
+    def receive(self) -> Iterable[Message]:
+        """The next messages; empty when there are none left."""
+        ...
+
+    def acknowledge(self, message_ids: Sequence[str]) -> None:
+        """Remove processed messages; the others are delivered again."""
+        ...

@@ -1,0 +1,158 @@
+"""The Compliance Change event, parsed and validated from EventBridge JSON (SPEC §2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import frozen
+
+__all__ = [
+    "MAX_RESOURCE_ID_LENGTH",
+    "ComplianceChange",
+    "InvalidEvent",
+    "is_account_id",
+    "is_region_name",
+]
+
+MAX_RESOURCE_ID_LENGTH = 1024
+_ACCOUNT_RE = re.compile(r"\d{12}")
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_RESOURCE_TYPE_RE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MAX_RULE_NAME_LENGTH = 128
+_MAX_EVENT_ID_LENGTH = 256
+
+
+class InvalidEvent(ValueError):
+    """The event cannot be processed; the message is a one-line reason naming the field."""
+
+
+def is_account_id(value: object) -> bool:
+    """True for exactly twelve ASCII digits."""
+    return isinstance(value, str) and _ACCOUNT_RE.fullmatch(value) is not None
+
+
+def is_region_name(value: object) -> bool:
+    """True for a region name such as ``eu-west-1`` or ``us-gov-west-1``."""
+    return isinstance(value, str) and _REGION_RE.fullmatch(value) is not None
+
+
+@frozen
+class ComplianceChange:
+    """The fields of a "Config Rules Compliance Change" event that ELM uses."""
+
+    event_id: str
+    rule_name: str
+    resource_type: str
+    resource_id: str
+    account_id: str
+    region: str
+    envelope_account: str | None = None
+    envelope_region: str | None = None
+
+    @classmethod
+    def from_event(cls, event: object) -> ComplianceChange:
+        """Validate a decoded EventBridge event; raise `InvalidEvent` with a one-line reason."""
+        if not isinstance(event, Mapping):
+            raise InvalidEvent(f"event is not a JSON object (got {_json_type(event)})")
+        event_id = _required_str(event, "id", "id", max_length=_MAX_EVENT_ID_LENGTH)
+        for name in ("source", "detail-type"):
+            _optional_str(event, name, name)
+        envelope_account = _optional_str(event, "account", "account")
+        envelope_region = _optional_str(event, "region", "region")
+        detail = event.get("detail")
+        if detail is None:
+            raise InvalidEvent("detail is missing")
+        if not isinstance(detail, Mapping):
+            raise InvalidEvent(f"detail must be an object (got {_json_type(detail)})")
+        _required_str(detail, "messageType", "detail.messageType")
+        rule_name = _required_str(
+            detail, "configRuleName", "detail.configRuleName", max_length=_MAX_RULE_NAME_LENGTH
+        )
+        resource_type = _required_str(detail, "resourceType", "detail.resourceType")
+        if not _RESOURCE_TYPE_RE.fullmatch(resource_type):
+            raise InvalidEvent(
+                "detail.resourceType must look like AWS::Service::Type "
+                f"(got {_show(resource_type)})"
+            )
+        resource_id = _required_str(
+            detail, "resourceId", "detail.resourceId", max_length=MAX_RESOURCE_ID_LENGTH
+        )
+        account_id = _required_str(detail, "awsAccountId", "detail.awsAccountId")
+        if not is_account_id(account_id):
+            raise InvalidEvent(f"detail.awsAccountId must be 12 digits (got {_show(account_id)})")
+        region = _required_str(detail, "awsRegion", "detail.awsRegion")
+        if not is_region_name(region):
+            raise InvalidEvent(f"detail.awsRegion is not a region name (got {_show(region)})")
+        for result in ("oldEvaluationResult", "newEvaluationResult"):
+            _check_evaluation_result(detail, result)
+        return cls(
+            event_id=event_id,
+            rule_name=rule_name,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            account_id=account_id,
+            region=region,
+            envelope_account=envelope_account,
+            envelope_region=envelope_region,
+        )
+
+
+def _check_evaluation_result(detail: Mapping[str, Any], name: str) -> None:
+    value = detail.get(name)
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidEvent(f"detail.{name} must be an object (got {_json_type(value)})")
+    for field in ("complianceType", "annotation"):
+        _optional_str(value, field, f"detail.{name}.{field}")
+
+
+def _required_str(
+    container: Mapping[str, Any], key: str, path: str, *, max_length: int | None = None
+) -> str:
+    value = _optional_str(container, key, path)
+    if value is None:
+        raise InvalidEvent(f"{path} is missing")
+    if not value.strip():
+        raise InvalidEvent(f"{path} is empty")
+    if _CONTROL_RE.search(value):
+        raise InvalidEvent(f"{path} contains control characters (got {_show(value)})")
+    if max_length is not None and len(value) > max_length:
+        raise InvalidEvent(f"{path} is longer than {max_length} characters ({len(value)})")
+    return value
+
+
+def _optional_str(container: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = container.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{path} must be a string (got {_json_type(value)})")
+    return value
+
+
+def _json_type(value: object) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "boolean"
+        case int() | float():
+            return "number"
+        case str():
+            return "string"
+        case list() | tuple():
+            return "array"
+        case Mapping():
+            return "object"
+        case _:
+            return type(value).__name__
+
+
+def _show(value: str, limit: int = 40) -> str:
+    """A short, single-line, escaped rendering of a bad value for a reason message."""
+    shown = repr(value[:limit])
+    return shown + ("…" if len(value) > limit else "")

@@ -1,0 +1,160 @@
+"""The lifecycle transitions (SPEC §4.7): close, record a member, or recognise a duplicate."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import assert_never
+
+from attrs import evolve, frozen
+
+from domain.outcomes import Outcome
+from domain.records import (
+    CLOSED_STATUS,
+    ELM_AUTOMATION,
+    Action,
+    ExceptionRecord,
+    HistoryEntry,
+    RecordKey,
+)
+from domain.rules import ExceptionKind
+
+__all__ = [
+    "TIMESTAMP_FORMAT",
+    "Closure",
+    "Duplicate",
+    "RecordUpdate",
+    "Trigger",
+    "apply_update",
+    "decide",
+]
+
+TIMESTAMP_FORMAT = "%m/%d/%Y %H:%M:%S"
+
+
+@frozen
+class Trigger:
+    """What caused a transition: an event (its id), or a reconciliation run (its id)."""
+
+    id: str
+    reconciled: bool = False
+
+
+@frozen
+class Closure:
+    """The attributes written when a record is closed."""
+
+    ttl: int
+    status: str = CLOSED_STATUS
+
+
+@frozen
+class RecordUpdate:
+    """A change to one record, written conditionally on the state it was decided from.
+
+    ``expected_deleted_count`` is the size of `DeletedMembers` when the decision was made.
+    Members are only ever added, so an unchanged size means an unchanged set: the store
+    writes only if the record is still open, still has that many deleted members, and
+    holds none of ``members_added``.
+    """
+
+    record_key: RecordKey
+    outcome: Outcome
+    expected_deleted_count: int
+    members_added: frozenset[str]
+    history: tuple[HistoryEntry, ...]
+    resource_type: str
+    last_modified_by: str
+    update_timestamp: str
+    closure: Closure | None
+
+
+@frozen
+class Duplicate:
+    """Nothing to write: the record is closed, or every confirmed member is recorded."""
+
+    record_key: RecordKey
+    reason: str
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.DUPLICATE
+
+
+def decide(
+    record: ExceptionRecord,
+    kind: ExceptionKind,
+    confirmed: frozenset[str],
+    *,
+    trigger: Trigger,
+    now: datetime,
+    retention_days: int,
+    resource_type: str,
+) -> RecordUpdate | Duplicate:
+    """The transition of ``record`` given the keys or members confirmed deleted.
+
+    ``confirmed`` holds the record's own key (simple kinds) or the members (composite) that
+    AWS Config confirmed deleted; anything else in it is ignored.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    if record.is_closed:
+        return Duplicate(record.record_key, "already closed")
+    match kind:
+        case ExceptionKind.SIMPLE_ID | ExceptionKind.SIMPLE_ARN:
+            if record.key not in confirmed:
+                return Duplicate(record.record_key, "key not confirmed")
+            added: frozenset[str] = frozenset()
+            complete = True
+        case ExceptionKind.COMPOSITE:
+            added = frozenset(m for m in record.open_members() if m in confirmed)
+            if not added:
+                return Duplicate(record.record_key, "members already recorded")
+            complete = not (set(record.members()) - record.deleted_members - added)
+        case _:
+            assert_never(kind)
+    history = _history(record, added, complete, trigger, now)
+    return RecordUpdate(
+        record_key=record.record_key,
+        outcome=Outcome.CLOSED if complete else Outcome.MEMBER_DELETED,
+        expected_deleted_count=len(record.deleted_members),
+        members_added=added,
+        history=history,
+        resource_type=resource_type,
+        last_modified_by=ELM_AUTOMATION,
+        update_timestamp=now.strftime(TIMESTAMP_FORMAT),
+        closure=Closure(ttl=_ttl(now, retention_days)) if complete else None,
+    )
+
+
+def apply_update(record: ExceptionRecord, update: RecordUpdate) -> ExceptionRecord:
+    """The record as it is after ``update`` is written (used by the in-memory store)."""
+    return evolve(
+        record,
+        status=update.closure.status if update.closure else record.status,
+        ttl=update.closure.ttl if update.closure else record.ttl,
+        resource_type=update.resource_type,
+        deleted_members=record.deleted_members | update.members_added,
+        history=record.history + update.history,
+        last_modified_by=update.last_modified_by,
+        update_timestamp=update.update_timestamp,
+    )
+
+
+def _history(
+    record: ExceptionRecord,
+    added: frozenset[str],
+    complete: bool,
+    trigger: Trigger,
+    now: datetime,
+) -> tuple[HistoryEntry, ...]:
+    member_action = Action.RECONCILED if trigger.reconciled else Action.MEMBER_DELETED
+    close_action = Action.RECONCILED if trigger.reconciled else Action.CLOSED
+    ordered = [m for m in record.members() if m in added]
+    entries = [HistoryEntry(trigger.id, now, member_action, m) for m in ordered]
+    if complete:
+        entries.append(HistoryEntry(trigger.id, now, close_action))
+    return tuple(entries)
+
+
+def _ttl(now: datetime, retention_days: int) -> int:
+    return int((now + timedelta(days=retention_days)).timestamp())

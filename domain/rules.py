@@ -1,0 +1,56 @@
+"""A Config rule as `Config-Master` records it, and the exception kind it implies."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from attrs import field, frozen
+
+__all__ = ["ExceptionFormat", "ExceptionKind", "ExceptionType", "Rule"]
+
+
+class ExceptionFormat(Enum):
+    """How an exception names its resource (`ExceptionFormat`)."""
+
+    RESOURCE_ID = "Resource ID"
+    RESOURCE_ARN = "Resource ARN"
+
+
+class ExceptionType(Enum):
+    """Whether an exception covers one resource or a group (`ExceptionType`)."""
+
+    SIMPLE = "Simple"
+    COMPOSITE = "Composite"
+
+
+class ExceptionKind(Enum):
+    """The closed set of exception kinds; dispatch on it with `match` and `assert_never`."""
+
+    SIMPLE_ID = "simple-resource-id"
+    SIMPLE_ARN = "simple-resource-arn"
+    COMPOSITE = "composite"
+
+
+def _positive(_instance: object, _attribute: object, value: int) -> None:
+    if value < 0:
+        raise ValueError(f"RuleId must not be negative (got {value})")
+
+
+@frozen
+class Rule:
+    """One item of `Config-Master`."""
+
+    rule_id: int = field(validator=_positive)
+    name: str
+    exception_format: ExceptionFormat
+    exception_type: ExceptionType
+    resource_types: frozenset[str] = frozenset()
+
+    @property
+    def kind(self) -> ExceptionKind:
+        """The exception kind the rule's format and type imply."""
+        if self.exception_type is ExceptionType.COMPOSITE:
+            return ExceptionKind.COMPOSITE
+        if self.exception_format is ExceptionFormat.RESOURCE_ARN:
+            return ExceptionKind.SIMPLE_ARN
+        return ExceptionKind.SIMPLE_ID

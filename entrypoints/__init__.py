@@ -1,0 +1,1 @@
+"""Thin entrypoints: the composition root, the Lambda handler, the `elm` command line."""

@@ -1,0 +1,83 @@
+"""The composition root: the one place that chooses adapters, and the one place tests swap them."""
+
+from __future__ import annotations
+
+from injector import Injector, Module, provider, singleton
+
+from adapters.in_memory import (
+    FixedClock,
+    InMemoryExceptionStore,
+    InMemoryInventory,
+    InMemoryRuleCatalog,
+)
+from application.handle_change import HandleComplianceChange
+from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
+from application.process_batch import ProcessBatch
+from entrypoints.settings import Settings
+
+__all__ = ["CoreModule", "InMemoryModule", "build_container"]
+
+
+class CoreModule(Module):
+    """The use cases, wired to whatever adapters the other module provides."""
+
+    @singleton
+    @provider
+    def handle_change(
+        self,
+        rules: RuleCatalog,
+        store: ExceptionStore,
+        inventory: ResourceInventory,
+        clock: Clock,
+        settings: Settings,
+    ) -> HandleComplianceChange:
+        return HandleComplianceChange(rules, store, inventory, clock, settings.policy)
+
+    @singleton
+    @provider
+    def process_batch(self, handle: HandleComplianceChange) -> ProcessBatch:
+        return ProcessBatch(handle)
+
+
+class InMemoryModule(Module):
+    """Every port on its in-memory twin: the simulation and the fast tests."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        rules: InMemoryRuleCatalog | None = None,
+        store: InMemoryExceptionStore | None = None,
+        inventory: InMemoryInventory | None = None,
+        clock: FixedClock | None = None,
+    ) -> None:
+        self._settings = settings or Settings()
+        self._rules = rules or InMemoryRuleCatalog()
+        self._store = store or InMemoryExceptionStore()
+        self._inventory = inventory or InMemoryInventory()
+        self._clock = clock or FixedClock()
+
+    @provider
+    def settings(self) -> Settings:
+        return self._settings
+
+    @provider
+    def rules(self) -> RuleCatalog:
+        return self._rules
+
+    @provider
+    def store(self) -> ExceptionStore:
+        return self._store
+
+    @provider
+    def inventory(self) -> ResourceInventory:
+        return self._inventory
+
+    @provider
+    def clock(self) -> Clock:
+        return self._clock
+
+
+def build_container(*modules: Module) -> Injector:
+    """An injector with the use cases and the given adapter module(s)."""
+    return Injector([CoreModule(), *modules])

@@ -1,0 +1,99 @@
+"""Settings from the environment (SPEC §7); a bad value names its variable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from attrs import frozen
+
+from application.handle_change import Policy
+from domain.events import is_account_id
+
+__all__ = ["Settings", "SettingsError"]
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting has a value ELM cannot use; the message names the variable."""
+
+
+@frozen
+class Settings:
+    """Everything ELM reads from its environment."""
+
+    exceptions_table: str = "Config-ResourceExceptions"
+    rules_table: str = "Config-Master"
+    config_role_name: str = "Role-Config-Mgmt"
+    rule_prefix: str = ""
+    retention_days: int = 90
+    allowed_accounts: frozenset[str] | None = None
+    dry_run: bool = False
+    endpoint_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read the settings; raise `SettingsError` naming the first bad variable."""
+        return cls(
+            exceptions_table=_name(env, "ELM_EXCEPTIONS_TABLE", cls.exceptions_table),
+            rules_table=_name(env, "ELM_RULES_TABLE", cls.rules_table),
+            config_role_name=_name(env, "ELM_CONFIG_ROLE_NAME", cls.config_role_name),
+            rule_prefix=env.get("ELM_RULE_PREFIX", "").strip(),
+            retention_days=_retention(env.get("ELM_RETENTION_DAYS")),
+            allowed_accounts=_accounts(env.get("ELM_ALLOWED_ACCOUNTS")),
+            dry_run=_flag(env, "ELM_DRY_RUN"),
+            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        )
+
+    @property
+    def policy(self) -> Policy:
+        """The decision settings the use case needs."""
+        return Policy(
+            rule_prefix=self.rule_prefix,
+            allowed_accounts=self.allowed_accounts,
+            retention_days=self.retention_days,
+            dry_run=self.dry_run,
+        )
+
+
+def _name(env: Mapping[str, str], variable: str, default: str) -> str:
+    value = env.get(variable, default).strip()
+    if not value:
+        raise SettingsError(f"{variable} must not be empty")
+    return value
+
+
+def _retention(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return 90
+    try:
+        days = int(raw.strip())
+    except ValueError:
+        raise SettingsError(
+            f"ELM_RETENTION_DAYS must be a whole number of days (got {raw!r})"
+        ) from None
+    if not 1 <= days <= 3650:
+        raise SettingsError(f"ELM_RETENTION_DAYS must be between 1 and 3650 (got {days})")
+    return days
+
+
+def _accounts(raw: str | None) -> frozenset[str] | None:
+    if raw is None or not raw.strip():
+        return None
+    accounts = [a.strip() for a in raw.split(",") if a.strip()]
+    bad = [a for a in accounts if not is_account_id(a)]
+    if bad:
+        raise SettingsError(
+            f"ELM_ALLOWED_ACCOUNTS must be comma-separated 12-digit account ids (bad: {bad[0]!r})"
+        )
+    return frozenset(accounts)
+
+
+def _flag(env: Mapping[str, str], variable: str) -> bool:
+    raw = env.get(variable, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{variable} must be true or false (got {raw!r})")
