@@ -108,15 +108,6 @@ def test_list_for_an_unknown_partition_is_empty(store: ExceptionStore) -> None:
     assert store.list_for(OTHER_ACCOUNT, 7) == []
 
 
-def test_list_for_reads_every_page_of_a_large_partition(store: ExceptionStore) -> None:
-    # Keys of ~1 KB make the partition larger than one 1 MB Query page.
-    keys = [f"{i:04d}-" + "x" * 1000 for i in range(1100)]
-    for key in keys:
-        store.add(record(key))
-
-    assert sorted(r.key for r in store.list_for(ACCOUNT, 7)) == keys
-
-
 def test_get_returns_the_record_as_added(store: ExceptionStore) -> None:
     original = record(
         "vol-1,vol-2",
