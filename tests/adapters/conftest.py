@@ -25,8 +25,12 @@ class CallLog:
 
     calls: list[tuple[str, str]] = field(factory=list)
 
-    def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self.calls.append((model.name, str(params.get("TableName", ""))))
+    def note_table(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        # `before-call` sees the serialised request; the API parameters come earlier.
+        context["elm_table"] = str(params.get("TableName", ""))
+
+    def record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        self.calls.append((model.name, str(context.get("elm_table", ""))))
 
     def count(self, operation: str, table: str | None = None) -> int:
         return sum(1 for op, t in self.calls if op == operation and table in (None, t))
@@ -69,6 +73,7 @@ def dynamodb(moto: None) -> DynamoDBClient:
 def call_log(dynamodb: DynamoDBClient) -> CallLog:
     """Every call the ``dynamodb`` client makes from now on."""
     log = CallLog()
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log.note_table)
     dynamodb.meta.events.register("before-call.dynamodb.*", log.record)
     return log
 
