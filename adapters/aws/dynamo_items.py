@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from boto3.dynamodb.types import TypeSerializer
 
 from domain.records import Action, ExceptionRecord, HistoryEntry, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
@@ -25,8 +28,10 @@ __all__ = [
     "MalformedItemError",
     "format_instant",
     "history_to_attribute",
+    "item_from_document",
     "item_key",
     "record_from_item",
+    "record_to_document",
     "record_to_item",
     "rule_from_item",
     "rule_to_item",
@@ -165,6 +170,129 @@ def format_instant(at: datetime) -> str:
     if at.tzinfo is None:
         raise ValueError("history times must be timezone-aware")
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- plain JSON documents (import and --json output) -----------------------------------
+
+_STRINGS = (
+    EXCEPTIONS_HASH_KEY,
+    EXCEPTIONS_RANGE_KEY,
+    "Region",
+    "ExceptionStatus",
+    "ResourceType",
+    "LastModifiedBy",
+    "UpdateTimeStamp",
+)
+_INTEGERS = ("RuleId", "TTL")
+
+
+def record_to_document(record: ExceptionRecord) -> dict[str, Any]:
+    """``record`` as a plain JSON object with the attribute names of SPEC §3."""
+    document: dict[str, Any] = {
+        EXCEPTIONS_HASH_KEY: record.record_key.partition_key,
+        EXCEPTIONS_RANGE_KEY: record.key,
+        "RuleId": record.rule_id,
+        "Region": record.region,
+        "ExceptionStatus": record.status,
+    }
+    if record.resource_type is not None:
+        document["ResourceType"] = record.resource_type
+    if record.deleted_members:
+        document["DeletedMembers"] = sorted(record.deleted_members)
+    if record.history:
+        document["History"] = [
+            {
+                "EventId": e.event_id,
+                "At": format_instant(e.at),
+                "Action": e.action.value,
+                **({"Member": e.member} if e.member is not None else {}),
+            }
+            for e in record.history
+        ]
+    if record.last_modified_by is not None:
+        document["LastModifiedBy"] = record.last_modified_by
+    if record.update_timestamp is not None:
+        document["UpdateTimeStamp"] = record.update_timestamp
+    if record.ttl is not None:
+        document["TTL"] = record.ttl
+    return document
+
+
+def item_from_document(document: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    """The item a plain JSON object describes: SPEC §3's attributes get SPEC §3's types.
+
+    Other attributes are kept, typed as boto3 types them (numbers must be `Decimal`: parse
+    the JSON with ``parse_float=Decimal``). Raises `ValueError` naming the attribute.
+    """
+    item: dict[str, AttributeValueTypeDef] = {}
+    serializer = TypeSerializer()
+    for name, value in document.items():
+        if name in _STRINGS:
+            if not isinstance(value, str):
+                raise ValueError(f"{name} must be a string (got {_json_type(value)})")
+            item[name] = {"S": value}
+        elif name in _INTEGERS:
+            item[name] = {"N": str(_whole_number(name, value))}
+        elif name == "DeletedMembers":
+            if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+                raise ValueError("DeletedMembers must be a list of strings")
+            if value:
+                item[name] = {"SS": sorted(set(value))}
+        elif name == "History":
+            item[name] = _history_from_document(value)
+        else:
+            try:
+                item[name] = serializer.serialize(value)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{name}: {error}") from None
+    return item
+
+
+def _whole_number(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        raise ValueError(f"{name} must be a whole number (got {_json_type(value)})")
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"{name} must be a whole number (got {value!r})") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(f"{name} must be a whole number (got {value!r})")
+    return int(number)
+
+
+def _history_from_document(value: Any) -> AttributeValueTypeDef:
+    if not isinstance(value, list):
+        raise ValueError(f"History must be a list (got {_json_type(value)})")
+    entries: list[AttributeValueTypeDef] = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise ValueError(f"History[{index}] must be an object (got {_json_type(entry)})")
+        fields: dict[str, AttributeValueTypeDef] = {}
+        for field_name, field_value in entry.items():
+            if field_name not in ("EventId", "At", "Action", "Member"):
+                raise ValueError(f"History[{index}] has an unknown field {field_name!r}")
+            if not isinstance(field_value, str):
+                raise ValueError(f"History[{index}].{field_name} must be a string")
+            fields[field_name] = {"S": field_value}
+        entries.append({"M": fields})
+    return {"L": entries}
+
+
+def _json_type(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float() | Decimal():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "a list"
+        case dict():
+            return "an object"
+    return type(value).__name__
 
 
 # --- reading attribute values ------------------------------------------------------------
