@@ -23,9 +23,9 @@ _MAX_CREDENTIAL_CLIENTS = 64
 
 
 def client_config(
-    *, max_attempts: int = 5, connect_timeout: float = 3.0, read_timeout: float = 10.0
+    *, max_attempts: int = 3, connect_timeout: float = 3.0, read_timeout: float = 10.0
 ) -> Config:
-    """The botocore settings every ELM client uses.
+    """The botocore settings every ELM client uses (``max_attempts`` counts retries).
 
     Standard retries back off on throttling and 5xx; the timeouts are explicit because the
     defaults (60 s) would let one slow call eat a Lambda's whole budget.

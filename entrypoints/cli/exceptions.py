@@ -42,9 +42,14 @@ def _account(value: str, option: str) -> str:
 
 def _print_records(title: str, records: list[ExceptionRecord]) -> None:
     table = Table(title=f"{title}: {len(records)} exception(s)")
-    for column in ("Account", "RuleId", "Exception", "Region", "Status", "ResourceType"):
-        table.add_column(column, overflow="fold")
-    table.add_column("Deleted", justify="right")
+    # Short identifiers stay on one line; the long ones fold on a narrow terminal.
+    table.add_column("Account", no_wrap=True)
+    table.add_column("RuleId", no_wrap=True)
+    table.add_column("Exception", overflow="fold")
+    table.add_column("Region", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("ResourceType", overflow="fold")
+    table.add_column("Deleted", justify="right", no_wrap=True)
     table.add_column("Updated", overflow="fold")
     for r in records:
         members = len(r.members())

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from adapters.aws.dynamo_items import (
     MalformedItemError,
+    item_from_document,
     record_from_item,
+    record_to_document,
     record_to_item,
     rule_from_item,
     rule_to_item,
@@ -155,3 +159,40 @@ def test_a_malformed_rule_item_names_the_attribute(changes: dict[str, Any], mess
 
     with pytest.raises(MalformedItemError, match=message):
         rule_from_item({**rule_to_item(rule), **changes})
+
+
+def test_a_record_survives_a_round_trip_through_its_json_document() -> None:
+    document = json.loads(json.dumps(record_to_document(RECORD)), parse_float=Decimal)
+
+    assert record_from_item(item_from_document(document)) == RECORD
+
+
+def test_other_attributes_of_a_document_keep_their_json_types() -> None:
+    converted = item_from_document(
+        {"Note": "x", "Score": Decimal("1.5"), "Flag": True, "Tags": {"a": [1, None]}}
+    )
+
+    assert converted == {
+        "Note": {"S": "x"},
+        "Score": {"N": "1.5"},
+        "Flag": {"BOOL": True},
+        "Tags": {"M": {"a": {"L": [{"N": "1"}, {"NULL": True}]}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"RuleId": True}, "RuleId must be a whole number"),
+        ({"RuleId": Decimal("7.5")}, "RuleId must be a whole number"),
+        ({"TTL": "soon"}, "TTL must be a whole number"),
+        ({"Region": 5}, "Region must be a string"),
+        ({"DeletedMembers": "vol-1"}, "DeletedMembers must be a list of strings"),
+        ({"History": [{"EventId": "e", "When": "now"}]}, r"History\[0\] has an unknown field"),
+        ({"History": [{"EventId": 5}]}, r"History\[0\]\.EventId must be a string"),
+        ({"Score": 1.5}, "Score: Float types are not supported"),
+    ],
+)
+def test_a_malformed_document_names_the_attribute(document: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        item_from_document(document)
