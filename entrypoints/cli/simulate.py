@@ -54,7 +54,11 @@ def simulate_command(
     ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Decide but write nothing, whatever the scenario says."),
+        typer.Option(
+            "--dry-run",
+            help="Decide but write nothing, whatever the scenario says "
+            "(its `expect`s are then not checked).",
+        ),
     ] = False,
 ) -> None:
     """Run a scenario through ELM's decision flow in memory, with no AWS account.
@@ -67,8 +71,13 @@ def simulate_command(
     except ScenarioError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
-    if dry_run:
-        loaded = evolve(loaded, settings=evolve(loaded.settings, dry_run=True))
+    if dry_run and not loaded.settings.dry_run:
+        # The scenario's expectations describe its own settings, not this override.
+        loaded = evolve(
+            loaded,
+            settings=evolve(loaded.settings, dry_run=True),
+            events=tuple(evolve(e, expect=None) for e in loaded.events),
+        )
     report = simulate(loaded)
     if as_json:
         typer.echo(json.dumps(report_document(report), indent=2))
