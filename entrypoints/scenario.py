@@ -215,12 +215,21 @@ def _settings(value: object, path: str) -> tuple[Settings, datetime]:
             _account_value(a, f"{path}.allowed_accounts[{i}]") for i, a in enumerate(raw)
         )
     settings = Settings(
-        rule_prefix=_opt_str(entry, "rule_prefix", path) or "",
+        rule_prefix=_rule_prefix(entry.get("rule_prefix"), f"{path}.rule_prefix"),
         retention_days=retention,
         allowed_accounts=allowed,
         dry_run=_opt_bool(entry, "dry_run", path, default=False),
     )
     return settings, _start_time(entry.get("start_time"), f"{path}.start_time")
+
+
+def _rule_prefix(value: object, path: str) -> str:
+    """The prefix, empty in PROD (so an empty string is fine here, unlike elsewhere)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        _fail(path, f"must be a string (got {_type(value)})")
+    return value.strip()
 
 
 def _start_time(value: object, path: str) -> datetime:

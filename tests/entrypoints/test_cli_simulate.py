@@ -464,3 +464,45 @@ events:
 """,
     )
     assert run(str(scenario)).exit_code == 0
+
+
+def test_a_rule_prefix_makes_other_environments_rules_ignored(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path,
+        SG_RULE
+        + """
+settings: {rule_prefix: "DEV-"}
+exceptions:
+  - {AccountId: "111122223333", RuleId: 1, Exception: sg-1, Region: eu-west-1}
+"""
+        + VALID_EVENT,
+    )
+    events = run_json(scenario)["events"]
+    assert [(e["outcome"], e["reason"]) for e in events] == [("ignored", "not a deletion event")]
+
+
+def test_an_empty_rule_prefix_is_prod(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path,
+        SG_RULE
+        + """
+settings: {rule_prefix: ""}
+exceptions:
+  - {AccountId: "111122223333", RuleId: 1, Exception: sg-1, Region: eu-west-1}
+"""
+        + VALID_EVENT,
+    )
+    assert [e["outcome"] for e in run_json(scenario)["events"]] == ["closed"]
+
+
+def test_the_readme_scenario_runs_as_documented(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Writing a scenario", 1)[1].split("```yaml\n", 1)[1]
+    scenario = write(tmp_path, block.split("```", 1)[0])
+    (tmp_path / "events").mkdir()
+    forged = (EXAMPLES / "events" / "forged-account.json").read_text(encoding="utf-8")
+    (tmp_path / "events" / "forged-account.json").write_text(forged, encoding="utf-8")
+    result = run(str(scenario), "--json")
+    assert result.exit_code == 0, result.output
+    outcomes = [e["outcome"] for e in json.loads(result.stdout)["events"]]
+    assert outcomes == ["closed", "rejected", "invalid"]
