@@ -142,6 +142,8 @@ class _Parser:
         rules = _rules(_list(top, "rules", ""))
         exceptions = _exceptions(_list(top, "exceptions", ""), rules)
         resources, failing = _inventory(top.get("inventory"), "inventory")
+        if top.get("events") is None:
+            _fail("events", "is missing: a scenario needs at least one event")
         events = tuple(
             self._event(item, f"events[{i}]", i + 1)
             for i, item in enumerate(_list(top, "events", ""))
@@ -421,7 +423,7 @@ def _short_delete(value: object, path: str, number: int) -> tuple[str, Deletion 
             "confirmed",
         ),
     )
-    account = _text(_req(entry, "account", path), f"{path}.account")
+    account = _loose_account(_req(entry, "account", path), f"{path}.account")
     region = _req_str(entry, "region", path)
     resource_type = _req_str(entry, "type", path)
     resource_id = _req_str(entry, "id", path)
@@ -433,7 +435,9 @@ def _short_delete(value: object, path: str, number: int) -> tuple[str, Deletion 
         resource_type=resource_type,
         resource_id=resource_id,
         event_id=_opt_str(entry, "event_id", path) or f"event-{number}",
-        envelope_account=None if envelope is None else _text(envelope, f"{path}.envelope_account"),
+        envelope_account=(
+            None if envelope is None else _loose_account(envelope, f"{path}.envelope_account")
+        ),
         envelope_region=_opt_str(entry, "envelope_region", path),
     )
     deletion = None
@@ -568,6 +572,17 @@ def _region(entry: Mapping[str, Any], path: str) -> str:
     if not is_region_name(region):
         _fail(_at(path, "region"), f"is not a region name (got {region!r})")
     return region
+
+
+def _loose_account(value: object, path: str) -> str:
+    """Any string (a malformed account makes an `invalid` event), but not a mangled number."""
+    if _is_int(value) and not is_account_id(str(value)):
+        _fail(
+            path,
+            f"must be quoted: YAML read it as the number {value} (account ids keep their zeros "
+            "only as strings)",
+        )
+    return _text(value, path)
 
 
 def _text(value: object, path: str) -> str:

@@ -99,6 +99,7 @@ def report_document(report: SimulationReport) -> dict[str, Any]:
     settings = report.scenario.settings
     return {
         "scenario": report.scenario.source,
+        "description": report.scenario.description,
         "dry_run": settings.dry_run,
         "events": [_run_document(run) for run in report.runs],
         "exceptions": [record_item(r) for r in report.after],

@@ -125,6 +125,7 @@ def test_json_report_has_events_exceptions_summary_and_batch_failures() -> None:
     document = run_json(EXAMPLES / "estate.yaml")
     assert set(document) == {
         "scenario",
+        "description",
         "dry_run",
         "events",
         "exceptions",
@@ -354,6 +355,21 @@ exceptions:
             id="typo-field",
         ),
         pytest.param(
+            SG_RULE,
+            "events is missing: a scenario needs at least one event",
+            id="no-events-key",
+        ),
+        pytest.param(
+            SG_RULE
+            + """
+events:
+  - delete: {account: 000011112222, region: eu-west-1, rule: r, type: AWS::EC2::Volume,
+             id: v}
+""",
+            "events[0].delete.account must be quoted: YAML read it as the number 2397330",
+            id="short-form-account-read-as-octal",
+        ),
+        pytest.param(
             SG_RULE + "events: []\n",
             "events is empty: a scenario needs at least one event",
             id="no-events",
@@ -506,3 +522,19 @@ def test_the_readme_scenario_runs_as_documented(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     outcomes = [e["outcome"] for e in json.loads(result.stdout)["events"]]
     assert outcomes == ["closed", "rejected", "invalid"]
+
+
+def test_a_malformed_short_delete_is_an_invalid_event_not_a_bad_file(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path,
+        SG_RULE
+        + """
+events:
+  - delete: {account: "1111", region: eu-west-1, rule: prod-sg-no-open-ingress,
+             type: AWS::EC2::SecurityGroup, id: sg-1}
+    expect: invalid
+""",
+    )
+    document = run_json(scenario)
+    assert document["events"][0]["reason"] == "detail.awsAccountId must be 12 digits (got '1111')"
+    assert document["batchItemFailures"] == [{"itemIdentifier": "msg-1"}]
