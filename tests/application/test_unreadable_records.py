@@ -1,4 +1,4 @@
-"""An exception item ELM cannot read fails the record (retried, then DLQ), never crashes the batch."""
+"""An exception item ELM cannot read fails the record (retried, then DLQ), not the batch."""
 
 from __future__ import annotations
 
