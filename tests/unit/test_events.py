@@ -343,3 +343,18 @@ def test_is_account_id(value: object, expected: bool) -> None:
 )
 def test_is_region_name(value: object, expected: bool) -> None:
     assert is_region_name(value) is expected
+
+
+@pytest.mark.parametrize("digits", ["١١١١٢٢٢٢٣٣٣٣", "１１１１２２２２３３３３", "11112222333٣"])
+def test_account_of_non_ascii_digits_is_invalid(digits: str) -> None:
+    # Python's \d matches any Unicode digit; an account id is twelve ASCII digits.
+    assert is_account_id(digits) is False
+    assert _reason(_with_detail(awsAccountId=digits)).startswith(
+        "detail.awsAccountId must be 12 digits"
+    )
+
+
+@pytest.mark.parametrize("region", ["eu-west-١", "eu-west-１"])
+def test_region_with_non_ascii_digits_is_invalid(region: str) -> None:
+    assert is_region_name(region) is False
+    assert _reason(_with_detail(awsRegion=region)).startswith("detail.awsRegion is not a region")
