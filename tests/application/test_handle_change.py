@@ -255,6 +255,7 @@ class TestNoMatch:
         estate.deleted(SG, "sg-1")
         result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
         assert result.outcome is Outcome.NO_MATCH
+        assert result.reason == "the matching exception was removed before the write"
         assert estate.store.writes == []
 
 
