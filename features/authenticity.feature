@@ -28,7 +28,7 @@ Feature: Only genuine reports from admitted accounts are acted upon
   Scenario: A forged sender is rejected with the reason
     When the deletion of the security group "sg-0abc123" in account 111122223333, eu-west-1 is reported for "sg-no-open-ingress" by account 999988887777 from eu-west-1
     Then the outcome is "rejected"
-    And the reason names "envelope account '999988887777' disagrees"
+    And the reason names "999988887777"
     And the exception table is unchanged
 
   Scenario Outline: With an allow-list, only the listed accounts are acted upon

@@ -72,13 +72,13 @@ Feature: Only deletions of resources that held an exception are handled
     And the exception table is unchanged
 
     Examples:
-      | defect                               | reason                                  |
-      | that is not JSON                     | body is not JSON                        |
-      | without the resource                 | detail.resourceId is missing            |
-      | without the account                  | detail.awsAccountId is missing          |
-      | whose account is not 12 digits       | detail.awsAccountId must be 12 digits   |
-      | whose region is not a region name    | detail.awsRegion is not a region name   |
-      | whose resource ID is empty           | detail.resourceId is empty              |
-      | whose resource ID is too long        | longer than 1024 characters             |
-      | whose resource ID holds a line break | detail.resourceId contains control      |
-      | whose details are not an object      | detail must be an object                |
+      | defect                               | reason                      |
+      | that is not JSON                     | not JSON                    |
+      | without the resource                 | is missing                  |
+      | without the account                  | is missing                  |
+      | whose account is not 12 digits       | must be 12 digits           |
+      | whose region is not a region name    | is not a region name        |
+      | whose resource ID is empty           | is empty                    |
+      | whose resource ID is too long        | longer than 1024 characters |
+      | whose resource ID holds a line break | contains control characters |
+      | whose details are not an object      | must be an object           |
