@@ -20,7 +20,9 @@ from domain.rules import ExceptionFormat, ExceptionKind, Rule
 
 __all__ = ["ChangeResult", "HandleComplianceChange", "Policy", "RecordResult"]
 
-_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE)
+# The event's outcome is the strongest of its records'; NO_MATCH comes last, when every
+# matched record vanished between the read and the write.
+_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE, Outcome.NO_MATCH)
 
 
 @frozen
@@ -181,6 +183,10 @@ class HandleComplianceChange:
             )
         results = tuple(self._close(change, rule, record, identity, states) for record in pending)
         outcome = next(o for o in _OUTCOME_RANK if any(r.outcome is o for r in results))
+        if outcome is Outcome.NO_MATCH:
+            return ChangeResult.about(
+                change, outcome, "the matching exception was removed before the write", results
+            )
         verb = "would be" if self.policy.dry_run else "was"
         return ChangeResult.about(
             change,
