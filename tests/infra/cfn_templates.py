@@ -8,6 +8,7 @@ compared half-resolved.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,12 @@ _PSEUDO = {
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+@functools.cache
 def load_template(path: Path) -> dict[str, Any]:
-    """The template as plain data, short-form tags (``!If``) turned into long form."""
+    """The template as plain data, short-form tags (``!If``) turned into long form.
+
+    Cached (parsing is the slow part of these tests): callers must not modify the result.
+    """
     return _plain(cfn_yaml.load(str(path)))
 
 
