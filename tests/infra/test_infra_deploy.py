@@ -3,7 +3,7 @@
 moto skips AWS::SQS::QueuePolicy, AWS::Events::EventBusPolicy, AWS::CloudWatch::Alarm,
 AWS::Lambda::EventInvokeConfig and AWS::Scheduler::Schedule (with a warning); it ignores
 TTL, PITR and SSE on tables. What it does deploy is checked here; the rest is checked on
-the template itself in test_templates.py.
+the template itself in test_infra_templates.py.
 """
 
 from __future__ import annotations
