@@ -12,6 +12,7 @@ same bytes.
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ __all__ = [
     "PackageError",
     "PackageReport",
     "build_lambda_zip",
+    "code_zip",
     "runtime_modules",
     "runtime_requirements",
 ]
@@ -121,6 +123,21 @@ def build_lambda_zip(
         modules=tuple(sorted(modules)),
         dependencies=tuple(f"{name}=={version}" for name, version in pins),
     )
+
+
+def code_zip(
+    *, source_root: Path | None = None, handlers: Sequence[str] = HANDLER_MODULES
+) -> bytes:
+    """The handlers' modules alone, zipped like the package but without dependencies.
+
+    For stand-in deployments that never run the code (`elm local` on moto).
+    """
+    root = source_root or _source_root()
+    modules = runtime_modules(root, handlers)
+    entries = {path.relative_to(root).as_posix(): path.read_bytes() for path in modules.values()}
+    buffer = io.BytesIO()
+    _write_zip(buffer, entries)
+    return buffer.getvalue()
 
 
 def runtime_modules(source_root: Path, handlers: Sequence[str]) -> dict[str, Path]:
@@ -314,7 +331,7 @@ def _dependency_files(target: Path) -> Iterator[tuple[str, bytes]]:
         yield relative.as_posix(), path.read_bytes()
 
 
-def _write_zip(path: Path, entries: Mapping[str, bytes]) -> None:
+def _write_zip(path: Path | io.BytesIO, entries: Mapping[str, bytes]) -> None:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for arcname in sorted(entries):
             info = zipfile.ZipInfo(arcname, date_time=_ZIP_EPOCH)
