@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from injector import Injector, Module, provider, singleton
 
+from adapters.aws.config_inventory import ConfigServiceInventory
 from adapters.in_memory import (
     FixedClock,
     InMemoryExceptionStore,
     InMemoryInventory,
     InMemoryRuleCatalog,
+    SystemClock,
 )
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
 from application.process_batch import ProcessBatch
 from entrypoints.settings import Settings
 
-__all__ = ["CoreModule", "InMemoryModule", "build_container"]
+__all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
 
 
 class CoreModule(Module):
@@ -76,6 +78,32 @@ class InMemoryModule(Module):
     @provider
     def clock(self) -> Clock:
         return self._clock
+
+
+class AwsModule(Module):
+    """Every port on AWS: the Lambda and the CLI against the configured tables and accounts.
+
+    Clients are made lazily by the adapters, and each adapter once per container.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @provider
+    def settings(self) -> Settings:
+        return self._settings
+
+    @singleton
+    @provider
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @singleton
+    @provider
+    def inventory(self, settings: Settings, clock: Clock) -> ResourceInventory:
+        return ConfigServiceInventory(
+            settings.config_role_name, clock=clock, endpoint_url=settings.endpoint_url
+        )
 
 
 def build_container(*modules: Module) -> Injector:
