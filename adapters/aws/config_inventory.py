@@ -118,7 +118,7 @@ class ConfigServiceInventory:
             }
             if token:
                 request["nextToken"] = token
-            with _transient("config:ListDiscoveredResources", account_id, region):
+            with _transient(f"config:ListDiscoveredResources in {account_id}/{region}"):
                 page = client.list_discovered_resources(**request)
             for item in page.get("resourceIdentifiers", []):
                 resource_id = item.get("resourceId")
@@ -159,7 +159,7 @@ class ConfigServiceInventory:
         return self._clock.now() >= assumed.expiration - self._refresh_margin
 
     def _assume(self, role_arn: str, account_id: str, region: str) -> Mapping[str, Any]:
-        with _transient("sts:AssumeRole", account_id, region):
+        with _transient(f"sts:AssumeRole in {account_id}/{region}"):
             response = self._sts_client().assume_role(
                 RoleArn=role_arn, RoleSessionName=_SESSION_NAME
             )
@@ -167,7 +167,7 @@ class ConfigServiceInventory:
 
     def _own_partition(self) -> str:
         if self._partition is None:
-            with _transient("sts:GetCallerIdentity", "own account", "-"):
+            with _transient("sts:GetCallerIdentity (ELM's own identity)"):
                 arn = self._sts_client().get_caller_identity()["Arn"]
             self._partition = arn.split(":")[1]
         return self._partition
@@ -186,9 +186,8 @@ class ConfigServiceInventory:
 
 
 @contextmanager
-def _transient(operation: str, account_id: str, region: str) -> Iterator[None]:
-    """Turn an SDK error into a one-line `TransientError` naming account, region, operation."""
-    where = f"{operation} in {account_id}/{region}"
+def _transient(where: str) -> Iterator[None]:
+    """Turn an SDK error into a one-line `TransientError` saying where it happened."""
     try:
         yield
     except ClientError as error:

@@ -365,3 +365,15 @@ def test_a_timeout_is_a_transient_error(stubbed_session: StubbedSession) -> None
 
     with pytest.raises(TransientError, match=f"ListDiscoveredResources in {TARGET}/{REGION}.*"):
         inventory.lookup(TARGET, REGION, SG, ["sg-1"])
+
+
+def test_a_failed_identity_lookup_is_a_transient_error_and_assumes_nothing(
+    stubbed_session: StubbedSession,
+) -> None:
+    stubbed_session.sts.add_client_error(
+        "get_caller_identity", service_error_code="ExpiredToken", service_message="expired"
+    )
+    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+
+    with pytest.raises(TransientError, match=r"sts:GetCallerIdentity .* ExpiredToken: expired"):
+        inventory.lookup(TARGET, REGION, SG, ["sg-1"])
