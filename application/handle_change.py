@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from application.errors import ConflictError, TransientError
+from application.errors import ConflictError, RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, ResourceInventory, ResourceState, RuleCatalog
 from domain.deletion import is_deletion_event
 from domain.events import ComplianceChange, InvalidEvent
@@ -114,6 +114,8 @@ class HandleComplianceChange:
             return self._handle(change)
         except TransientError as error:
             return ChangeResult.about(change, Outcome.FAILED, f"transient error: {error}")
+        except RecordFormatError as error:
+            return ChangeResult.about(change, Outcome.FAILED, f"unreadable item: {error}")
 
     def _authenticity(self, change: ComplianceChange) -> str | None:
         if change.envelope_account is not None and change.envelope_account != change.account_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from injector import Injector, Module, provider, singleton
 
+from adapters.aws import AwsClients
 from adapters.aws.config_inventory import ConfigServiceInventory
 from adapters.in_memory import (
     FixedClock,
@@ -15,6 +16,7 @@ from adapters.in_memory import (
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
 from application.process_batch import ProcessBatch
+from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.settings import Settings
 
 __all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
@@ -81,29 +83,40 @@ class InMemoryModule(Module):
 
 
 class AwsModule(Module):
-    """Every port on AWS: the Lambda and the CLI against the configured tables and accounts.
+    """The ports on AWS: DynamoDB tables named by the settings, AWS Config in the target
+    accounts through ``ELM_CONFIG_ROLE_NAME``, the system clock. Each adapter is made once per
+    container, and its clients lazily, on first use."""
 
-    Clients are made lazily by the adapters, and each adapter once per container.
-    """
-
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clients: AwsClients | None = None) -> None:
         self._settings = settings
+        self._clients = clients or aws_clients(settings)
 
     @provider
     def settings(self) -> Settings:
         return self._settings
 
+    @provider
+    def clients(self) -> AwsClients:
+        return self._clients
+
     @singleton
+    @provider
+    def rules(self) -> RuleCatalog:
+        return rule_catalog(self._settings, self._clients)
+
+    @singleton
+    @provider
+    def store(self) -> ExceptionStore:
+        return exception_store(self._settings, self._clients)
+
     @provider
     def clock(self) -> Clock:
         return SystemClock()
 
     @singleton
     @provider
-    def inventory(self, settings: Settings, clock: Clock) -> ResourceInventory:
-        return ConfigServiceInventory(
-            settings.config_role_name, clock=clock, endpoint_url=settings.endpoint_url
-        )
+    def inventory(self, clock: Clock) -> ResourceInventory:
+        return ConfigServiceInventory(self._clients, self._settings.config_role_name, clock=clock)
 
 
 def build_container(*modules: Module) -> Injector:

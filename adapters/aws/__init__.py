@@ -1,1 +1,19 @@
-"""The ports' AWS implementations (boto3)."""
+"""The AWS adapters: DynamoDB store and catalog, AWS Config inventory, and their client factory."""
+
+from adapters.aws.clients import AwsClients, Credentials, client_config
+from adapters.aws.config_inventory import ConfigServiceInventory
+from adapters.aws.dynamo_items import MalformedItemError
+from adapters.aws.dynamo_rules import DynamoRuleCatalog
+from adapters.aws.dynamo_store import DynamoExceptionStore
+from adapters.aws.tables import create_tables
+
+__all__ = [
+    "AwsClients",
+    "ConfigServiceInventory",
+    "Credentials",
+    "DynamoExceptionStore",
+    "DynamoRuleCatalog",
+    "MalformedItemError",
+    "client_config",
+    "create_tables",
+]

@@ -1,8 +1,9 @@
 """AWS Config's inventory in the target accounts: STS AssumeRole, then ListDiscoveredResources.
 
-One instance lives as long as the Lambda container: the STS client, each account's
-credentials (until a few minutes before they expire) and each (account, region) Config
-client are made once and reused, so a warm Lambda does not assume a role per event.
+One instance lives as long as the Lambda container: each account's credentials are kept
+until a few minutes before they expire, and the clients (STS, and Config per credentials and
+region) come from the shared `AwsClients` factory, which makes each once. A warm Lambda
+therefore does not assume a role per event.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from adapters.aws.clients import AwsClients, Credentials
 from adapters.in_memory.clock import SystemClock
 from application.errors import TransientError
 from application.ports import MAX_IDS_PER_CALL, Clock, ResourceState
@@ -24,7 +24,6 @@ from domain.events import is_account_id
 
 if TYPE_CHECKING:
     from mypy_boto3_config import ConfigServiceClient
-    from mypy_boto3_sts import STSClient
 
 __all__ = ["DEFAULT_REFRESH_MARGIN", "ConfigServiceInventory"]
 
@@ -32,22 +31,18 @@ DEFAULT_REFRESH_MARGIN = timedelta(minutes=5)
 """Credentials are renewed this long before their `Expiration`, so none expire mid-call."""
 
 _SESSION_NAME = "elm"
-_CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=3,
-    read_timeout=10,
-)
 
 
 class _Assumed:
-    """One account's temporary credentials and the Config clients made from them."""
+    """One account's temporary credentials."""
 
     def __init__(self, credentials: Mapping[str, Any]) -> None:
-        self.access_key_id: str = credentials["AccessKeyId"]
-        self.secret_access_key: str = credentials["SecretAccessKey"]
-        self.session_token: str = credentials["SessionToken"]
+        self.credentials: Credentials = (
+            credentials["AccessKeyId"],
+            credentials["SecretAccessKey"],
+            credentials["SessionToken"],
+        )
         self.expiration: datetime = credentials["Expiration"]
-        self.clients: dict[str, ConfigServiceClient] = {}
 
 
 class ConfigServiceInventory:
@@ -55,24 +50,21 @@ class ConfigServiceInventory:
 
     def __init__(
         self,
+        clients: AwsClients,
         role_name: str,
         *,
-        session: boto3.session.Session | None = None,
         clock: Clock | None = None,
-        endpoint_url: str | None = None,
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
     ) -> None:
         if not role_name or "/" in role_name or ":" in role_name:
             raise ValueError(f"config role name must be a bare IAM role name (got {role_name!r})")
+        self._clients = clients
         self._role_name = role_name
-        self._session = session
         self._clock: Clock = clock or SystemClock()
-        self._endpoint_url = endpoint_url
         self._refresh_margin = refresh_margin
-        self._sts: STSClient | None = None
         self._partition: str | None = None
         self._accounts: dict[str, _Assumed] = {}
-        # The sweep may look up from several threads; the caches are shared.
+        # The sweep may look up from several threads; the credentials are shared.
         self._lock = threading.Lock()
 
     def lookup(
@@ -141,26 +133,15 @@ class ConfigServiceInventory:
             if assumed is None or self._expiring(assumed):
                 assumed = _Assumed(self._assume(arn, account_id, region))
                 self._accounts[account_id] = assumed
-            client = assumed.clients.get(region)
-            if client is None:
-                client = self._boto_session().client(
-                    "config",
-                    region_name=region,
-                    aws_access_key_id=assumed.access_key_id,
-                    aws_secret_access_key=assumed.secret_access_key,
-                    aws_session_token=assumed.session_token,
-                    endpoint_url=self._endpoint_url,
-                    config=_CLIENT_CONFIG,
-                )
-                assumed.clients[region] = client
-            return client
+        # The factory keeps one client per (credentials, region) and drops the oldest.
+        return self._clients.config(assumed.credentials, region)
 
     def _expiring(self, assumed: _Assumed) -> bool:
         return self._clock.now() >= assumed.expiration - self._refresh_margin
 
     def _assume(self, role_arn: str, account_id: str, region: str) -> Mapping[str, Any]:
         with _transient(f"sts:AssumeRole in {account_id}/{region}"):
-            response = self._sts_client().assume_role(
+            response = self._clients.sts().assume_role(
                 RoleArn=role_arn, RoleSessionName=_SESSION_NAME
             )
         return response["Credentials"]
@@ -168,21 +149,9 @@ class ConfigServiceInventory:
     def _own_partition(self) -> str:
         if self._partition is None:
             with _transient("sts:GetCallerIdentity (ELM's own identity)"):
-                arn = self._sts_client().get_caller_identity()["Arn"]
+                arn = self._clients.sts().get_caller_identity()["Arn"]
             self._partition = arn.split(":")[1]
         return self._partition
-
-    def _sts_client(self) -> STSClient:
-        if self._sts is None:
-            self._sts = self._boto_session().client(
-                "sts", endpoint_url=self._endpoint_url, config=_CLIENT_CONFIG
-            )
-        return self._sts
-
-    def _boto_session(self) -> boto3.session.Session:
-        if self._session is None:
-            self._session = boto3.session.Session()
-        return self._session
 
 
 @contextmanager

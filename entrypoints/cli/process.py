@@ -23,6 +23,7 @@ from rich.table import Table
 from application.handle_change import ChangeResult, HandleComplianceChange
 from application.ports import Message
 from entrypoints.cli import app
+from entrypoints.cli._aws import BAD_INPUT, FAILED, fail
 from entrypoints.container import AwsModule, build_container
 from entrypoints.reporting import result_fields
 from entrypoints.settings import Settings, SettingsError
@@ -94,8 +95,7 @@ def process(
         batches = [(path, read_event_file(path)) for path in files]
         settings = Settings.from_env(os.environ)
     except (BadEventFile, SettingsError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(error), BAD_INPUT) from None
     if dry_run:
         settings = attrs.evolve(settings, dry_run=True)
     handle = container_for(settings).get(HandleComplianceChange)
@@ -109,7 +109,7 @@ def process(
     else:
         _print_table(rows, dry_run=settings.dry_run)
     if any(result.outcome.fails_record for _, _, result in rows):
-        raise typer.Exit(1)
+        raise typer.Exit(FAILED)
 
 
 def _row_fields(path: Path, message: Message, result: ChangeResult) -> dict[str, Any]:

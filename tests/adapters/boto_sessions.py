@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import boto3
@@ -22,15 +23,19 @@ class RecordingSession(boto3.session.Session):
         return super().client(service_name, **kwargs)
 
 
+@functools.cache
+def _base_session() -> boto3.session.Session:
+    # One session for every test: it loads each service model once.
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="eu-west-1"
+    )
+
+
 class StubbedSession:
     """Hands out one stubbed client per service, whatever region or credentials are asked."""
 
     def __init__(self) -> None:
-        real = boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="eu-west-1",
-        )
+        real = _base_session()
         self.clients = {name: real.client(name) for name in ("sts", "config")}
         self.stubbers = {name: Stubber(client) for name, client in self.clients.items()}
         self.client_requests: list[tuple[str, dict[str, Any]]] = []

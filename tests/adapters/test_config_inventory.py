@@ -20,6 +20,7 @@ import pytest
 from boto_sessions import RecordingSession, StubbedSession
 from botocore.exceptions import ReadTimeoutError
 
+from adapters.aws.clients import AwsClients
 from adapters.aws.config_inventory import ConfigServiceInventory
 from adapters.in_memory import FixedClock
 from application.errors import TransientError
@@ -31,6 +32,10 @@ REGION = "eu-west-1"
 BUCKET = "AWS::S3::Bucket"
 SG = "AWS::EC2::SecurityGroup"
 DELETED_AT = datetime(2026, 3, 4, 10, 15, 2, tzinfo=UTC)
+
+
+def _inventory(session: Any) -> ConfigServiceInventory:
+    return ConfigServiceInventory(AwsClients(session), "Role-Config-Mgmt")
 
 
 # --- the STS flow, on moto ---------------------------------------------------------------
@@ -74,7 +79,7 @@ def test_reads_the_inventory_of_the_target_account_through_the_named_role(
     recording: RecordingSession, sts_calls: Counter[str]
 ) -> None:
     _bucket_in(TARGET, "target-bucket")
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=recording)
+    inventory = _inventory(recording)
 
     found = inventory.lookup(TARGET, "us-east-1", BUCKET, ["target-bucket"])
 
@@ -89,7 +94,7 @@ def test_reads_the_inventory_of_the_target_account_through_the_named_role(
 def test_credentials_are_assumed_once_per_account_and_the_partition_looked_up_once(
     recording: RecordingSession, sts_calls: Counter[str]
 ) -> None:
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=recording)
+    inventory = _inventory(recording)
 
     for _ in range(3):
         inventory.lookup(TARGET, "us-east-1", BUCKET, ["a"])
@@ -108,7 +113,7 @@ def test_credentials_are_renewed_a_few_minutes_before_they_expire(
     # moto's credentials expire an hour after AssumeRole, by the wall clock.
     clock = FixedClock(datetime.now(UTC))
     inventory = ConfigServiceInventory(
-        "Role-Config-Mgmt", session=recording, clock=clock, refresh_margin=timedelta(minutes=5)
+        AwsClients(recording), "Role-Config-Mgmt", clock=clock, refresh_margin=timedelta(minutes=5)
     )
     inventory.lookup(TARGET, "us-east-1", BUCKET, ["a"])
 
@@ -124,7 +129,7 @@ def test_credentials_are_renewed_a_few_minutes_before_they_expire(
 def test_clients_are_made_lazily_once_per_account_and_region_with_retries_and_timeouts(
     recording: RecordingSession,
 ) -> None:
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=recording)
+    inventory = _inventory(recording)
     assert recording.client_requests == []
 
     for _ in range(2):
@@ -143,7 +148,7 @@ def test_clients_are_made_lazily_once_per_account_and_region_with_retries_and_ti
 def test_an_account_id_that_is_not_twelve_digits_never_reaches_sts(
     recording: RecordingSession, sts_calls: Counter[str]
 ) -> None:
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=recording)
+    inventory = _inventory(recording)
 
     for bad in ("12345678901", "1234567890123", "22223333444a", "*", "222233334444:role/x"):
         with pytest.raises(ValueError, match="12 digits"):
@@ -155,7 +160,7 @@ def test_an_account_id_that_is_not_twelve_digits_never_reaches_sts(
 @pytest.mark.parametrize("role_name", ["", "path/Role", "arn:aws:iam::1:role/x"])
 def test_a_role_name_that_is_not_a_bare_name_is_refused(role_name: str) -> None:
     with pytest.raises(ValueError, match="bare IAM role name"):
-        ConfigServiceInventory(role_name)
+        ConfigServiceInventory(AwsClients(), role_name)
 
 
 # --- ListDiscoveredResources shapes and errors, on Stubber --------------------------------
@@ -237,7 +242,7 @@ def test_deleted_only_when_config_returns_a_deletion_time(
         ["sg-gone", "sg-live", "sg-unknown"],
         [_item("sg-gone", "web", deleted=True), _item("sg-live", "db")],
     )
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     found = inventory.lookup(TARGET, REGION, SG, ["sg-gone", "sg-live", "sg-unknown"])
 
@@ -253,7 +258,7 @@ def test_follows_next_token_to_the_page_that_holds_the_resource(
     _expect_assume(stubbed_session)
     _expect_list(stubbed_session, ["sg-1", "sg-2"], [_item("sg-1")], next_token="page-2")
     _expect_list(stubbed_session, ["sg-1", "sg-2"], [_item("sg-2", deleted=True)], token="page-2")
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     found = inventory.lookup(TARGET, REGION, SG, ["sg-1", "sg-2"])
 
@@ -266,7 +271,7 @@ def test_asks_for_at_most_twenty_ids_a_call(stubbed_session: StubbedSession) -> 
     _expect_assume(stubbed_session)
     for chunk in (ids[0:20], ids[20:40], ids[40:45]):
         _expect_list(stubbed_session, chunk, [_item(i, deleted=True) for i in chunk])
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     found = inventory.lookup(TARGET, REGION, SG, ids + ids[:5])
 
@@ -283,7 +288,7 @@ def test_a_resource_reported_live_and_deleted_counts_as_live(
         ["my-bucket"],
         [_item("my-bucket", deleted=True), _item("my-bucket"), _item("my-bucket", deleted=True)],
     )
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     assert not inventory.lookup(TARGET, REGION, SG, ["my-bucket"])["my-bucket"].deleted
 
@@ -293,14 +298,14 @@ def test_the_partition_comes_from_the_callers_own_identity(
 ) -> None:
     _expect_assume(stubbed_session, partition="aws-us-gov")
     _expect_list(stubbed_session, ["sg-1"], [])
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     assert inventory.lookup(TARGET, "us-gov-west-1", SG, ["sg-1"]) == {}
     # The Stubber checked AssumeRole's RoleArn: arn:aws-us-gov:iam::<account>:role/...
 
 
 def test_no_ids_means_no_call(stubbed_session: StubbedSession) -> None:
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     assert inventory.lookup(TARGET, REGION, SG, []) == {}
     assert stubbed_session.client_requests == []
@@ -322,7 +327,7 @@ def test_a_config_error_is_a_transient_error_naming_account_region_and_operation
     stubbed_session.config.add_client_error(
         "list_discovered_resources", service_error_code=code, service_message="no\nway"
     )
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     with pytest.raises(TransientError) as raised:
         inventory.lookup(TARGET, REGION, SG, ["sg-1"])
@@ -340,7 +345,7 @@ def test_a_denied_assume_role_is_a_transient_error_and_is_tried_again_next_time(
     stubbed_session.sts.add_client_error(
         "assume_role", service_error_code="AccessDenied", service_message="not authorized"
     )
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     with pytest.raises(TransientError, match=f"sts:AssumeRole in {TARGET}/{REGION} failed: Acc"):
         inventory.lookup(TARGET, REGION, SG, ["sg-1"])
@@ -361,7 +366,7 @@ def test_a_timeout_is_a_transient_error(stubbed_session: StubbedSession) -> None
     stubbed_session.clients["config"].meta.events.register(
         "before-call.config.ListDiscoveredResources", time_out
     )
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     with pytest.raises(TransientError, match=f"ListDiscoveredResources in {TARGET}/{REGION}.*"):
         inventory.lookup(TARGET, REGION, SG, ["sg-1"])
@@ -373,7 +378,7 @@ def test_a_failed_identity_lookup_is_a_transient_error_and_assumes_nothing(
     stubbed_session.sts.add_client_error(
         "get_caller_identity", service_error_code="ExpiredToken", service_message="expired"
     )
-    inventory = ConfigServiceInventory("Role-Config-Mgmt", session=stubbed_session)  # type: ignore[arg-type]
+    inventory = _inventory(stubbed_session)
 
     with pytest.raises(TransientError, match=r"sts:GetCallerIdentity .* ExpiredToken: expired"):
         inventory.lookup(TARGET, REGION, SG, ["sg-1"])

@@ -134,7 +134,7 @@ def test_a_bad_file_is_a_one_line_error_naming_it_and_nothing_is_processed(
     assert result.exit_code == 2
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"error: {bad}: ")
+    assert line.startswith(f"elm: {bad}: ")
     assert re.search(reason, line)
     assert builds == []
     assert estate.store.writes == []
