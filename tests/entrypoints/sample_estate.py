@@ -1,12 +1,15 @@
-"""The in-memory estate the sample events of tests/events are about, and a fake Lambda context."""
+"""The in-memory estate the sample events of tests/events are about, and the handler's test
+wiring: a counting container factory, a log capture, a fake Lambda context."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from attrs import define, field
+from injector import Injector
 
 from adapters.in_memory import (
     FixedClock,
@@ -16,7 +19,7 @@ from adapters.in_memory import (
 )
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.container import InMemoryModule
+from entrypoints.container import InMemoryModule, build_container
 from entrypoints.settings import Settings
 
 __all__ = [
@@ -27,6 +30,8 @@ __all__ = [
     "SG_KEY",
     "Estate",
     "FakeLambdaContext",
+    "LogCapture",
+    "Wiring",
     "load_event",
     "sample_estate",
 ]
@@ -88,3 +93,26 @@ def sample_estate() -> Estate:
     estate.inventory.put(ACCOUNT, REGION, "AWS::EC2::SecurityGroup", SG_ID, deleted=True)
     estate.inventory.put(ACCOUNT, REGION, "AWS::S3::Bucket", BUCKET, name=BUCKET, deleted=True)
     return estate
+
+
+@define
+class Wiring:
+    """The handler's container factory, counting how often it was called."""
+
+    estate: Estate
+    settings: Settings = field(factory=Settings)
+    builds: int = 0
+
+    def build(self) -> Injector:
+        self.builds += 1
+        return build_container(self.estate.module(self.settings))
+
+
+@define
+class LogCapture:
+    """The handler's log output, as decoded JSON lines."""
+
+    buffer: io.StringIO
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.buffer.getvalue().splitlines() if line.strip()]

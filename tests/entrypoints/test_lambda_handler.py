@@ -11,13 +11,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import LogCapture, Wiring
 from sample_estate import (
     ACCOUNT,
     BUCKET_KEY,
     REGION,
     SG_KEY,
     FakeLambdaContext,
+    LogCapture,
+    Wiring,
     load_event,
 )
 
