@@ -1,4 +1,5 @@
-"""`elm process`: event files through the handler's use case, on the in-memory estate."""
+"""`elm process`: event files through the handler's use case, on the in-memory estate and,
+once, on emulated AWS with the command's AwsModule wiring."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulated_aws import EmulatedAws, stored_item
 from injector import Injector
 from sample_estate import BUCKET_KEY, EVENTS, SG_KEY, Estate
 from typer.testing import CliRunner
 
+from adapters.aws import AwsClients
 from domain.records import CLOSED_STATUS
 from entrypoints.cli import app
 from entrypoints.cli import process as process_command
-from entrypoints.container import build_container
+from entrypoints.container import AwsModule, build_container
 from entrypoints.settings import Settings
 
 runner = CliRunner()
@@ -151,3 +154,30 @@ def test_a_bad_setting_is_a_one_line_error_naming_the_variable(
     (line,) = result.stderr.splitlines()
     assert "ELM_ALLOWED_ACCOUNTS" in line
     assert builds == []
+
+
+@pytest.fixture
+def process_on_aws(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> EmulatedAws:
+    """The command's own AwsModule wiring, on the emulated AWS session."""
+
+    def container_for(settings: Settings) -> Injector:
+        return build_container(AwsModule(settings, clients=AwsClients(emulated_aws.session)))
+
+    monkeypatch.setattr(process_command, "container_for", container_for)
+    return emulated_aws
+
+
+def test_a_dlq_dump_replayed_against_the_tables_closes_the_exceptions(
+    process_on_aws: EmulatedAws,
+) -> None:
+    dry = _run("--dry-run", "--json", EVENTS / "sqs-batch.json")
+    untouched = stored_item(SG_KEY)
+
+    result = _run("--json", EVENTS / "sqs-batch.json")
+
+    assert dry.exit_code == result.exit_code == 1
+    assert [r["outcome"] for r in json.loads(dry.stdout)][:2] == ["closed", "closed"]
+    assert untouched["ExceptionStatus"] == {"S": "ACTIVE"}
+    assert [r["outcome"] for r in json.loads(result.stdout)][:2] == ["closed", "closed"]
+    assert stored_item(SG_KEY)["ExceptionStatus"] == {"S": "RESOURCE_DELETED"}
+    assert stored_item(BUCKET_KEY)["ExceptionStatus"] == {"S": "RESOURCE_DELETED"}
