@@ -62,11 +62,11 @@ def test_eventbridge_files_are_processed_and_shown_in_a_table(
 def test_an_sqs_event_file_gives_one_outcome_per_record_and_exit_1_for_the_invalid_one(
     builds: list[Settings],
 ) -> None:
-    result = _run("--json", EVENTS / "sqs-batch.json")
+    result = _run("--json", EVENTS / "lambda/sqs-batch.json")
 
     assert result.exit_code == 1
     rows = json.loads(result.stdout)
-    batch = json.loads((EVENTS / "sqs-batch.json").read_text())
+    batch = json.loads((EVENTS / "lambda/sqs-batch.json").read_text())
     assert [r["message_id"] for r in rows] == [r["messageId"] for r in batch["Records"]]
     assert [r["outcome"] for r in rows] == ["closed", "closed", "ignored", "rejected", "invalid"]
     assert rows[0]["event_id"] == json.loads(batch["Records"][0]["body"])["id"]
@@ -170,10 +170,10 @@ def process_on_aws(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -
 def test_a_dlq_dump_replayed_against_the_tables_closes_the_exceptions(
     process_on_aws: EmulatedAws,
 ) -> None:
-    dry = _run("--dry-run", "--json", EVENTS / "sqs-batch.json")
+    dry = _run("--dry-run", "--json", EVENTS / "lambda/sqs-batch.json")
     untouched = stored_item(SG_KEY)
 
-    result = _run("--json", EVENTS / "sqs-batch.json")
+    result = _run("--json", EVENTS / "lambda/sqs-batch.json")
 
     assert dry.exit_code == result.exit_code == 1
     assert [r["outcome"] for r in json.loads(dry.stdout)][:2] == ["closed", "closed"]

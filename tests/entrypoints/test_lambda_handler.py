@@ -1,6 +1,6 @@
 """The Lambda handler: SQS batch in, failed records out; one log line and one metric per outcome.
 
-Wired to the in-memory estate of the sample events (tests/events/sqs-batch.json carries the
+Wired to the in-memory estate of the sample events (tests/events/lambda/sqs-batch.json carries the
 five samples as SQS records), through the handler's own container hook.
 """
 
@@ -33,7 +33,7 @@ OUTCOMES_IN_ORDER = ["closed", "closed", "ignored", "rejected", "invalid"]
 
 
 def _batch(*, without: tuple[int, ...] = ()) -> dict[str, Any]:
-    event: dict[str, Any] = load_event("sqs-batch.json")
+    event: dict[str, Any] = load_event("lambda/sqs-batch.json")
     event["Records"] = [r for i, r in enumerate(event["Records"]) if i not in without]
     return event
 

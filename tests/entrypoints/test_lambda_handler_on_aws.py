@@ -34,7 +34,7 @@ def on_aws(emulated_aws: EmulatedAws) -> Iterator[WireSpy]:
 def test_the_sample_batch_closes_both_exceptions_and_fails_only_the_malformed_record(
     on_aws: WireSpy, captured_log: LogCapture, lambda_context: FakeLambdaContext
 ) -> None:
-    batch = load_event("sqs-batch.json")
+    batch = load_event("lambda/sqs-batch.json")
 
     response = lambda_handler.handler(batch, lambda_context)
 
@@ -64,7 +64,7 @@ def test_the_sample_batch_closes_both_exceptions_and_fails_only_the_malformed_re
 def test_the_same_batch_delivered_again_is_a_duplicate_and_writes_nothing(
     on_aws: WireSpy, captured_log: LogCapture, lambda_context: FakeLambdaContext
 ) -> None:
-    batch = load_event("sqs-batch.json")
+    batch = load_event("lambda/sqs-batch.json")
     lambda_handler.handler(batch, lambda_context)
     before = [stored_item(SG_KEY), stored_item(BUCKET_KEY)]
 
