@@ -382,3 +382,13 @@ def test_a_failed_identity_lookup_is_a_transient_error_and_assumes_nothing(
 
     with pytest.raises(TransientError, match=r"sts:GetCallerIdentity .* ExpiredToken: expired"):
         inventory.lookup(TARGET, REGION, SG, ["sg-1"])
+
+
+def test_a_region_botocore_refuses_is_a_transient_error_not_a_crash(
+    recording: RecordingSession,
+) -> None:
+    # The sweep reads regions from the table, where nothing validates them.
+    inventory = _inventory(recording)
+
+    with pytest.raises(TransientError, match=f"config client for {TARGET}/eu west 1"):
+        inventory.lookup(TARGET, "eu west 1", BUCKET, ["a"])
