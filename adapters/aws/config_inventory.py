@@ -134,7 +134,8 @@ class ConfigServiceInventory:
                 assumed = _Assumed(self._assume(arn, account_id, region))
                 self._accounts[account_id] = assumed
         # The factory keeps one client per (credentials, region) and drops the oldest.
-        return self._clients.config(assumed.credentials, region)
+        with _transient(f"config client for {account_id}/{region}"):
+            return self._clients.config(assumed.credentials, region)
 
     def _expiring(self, assumed: _Assumed) -> bool:
         return self._clock.now() >= assumed.expiration - self._refresh_margin
