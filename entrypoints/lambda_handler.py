@@ -57,27 +57,27 @@ def _container_from_env() -> Injector:
 
 
 _container_factory: Callable[[], Injector] = _container_from_env
-_container: Injector | None = None
+_use_case_cache: HandleComplianceChange | None = None
 
 
 def use_container_factory(factory: Callable[[], Injector] | None = None) -> None:
-    """Build the container with ``factory`` from the next invocation on (None: from the
-    environment, as in Lambda). Tests and the CLI swap adapters here."""
-    global _container_factory, _container
+    """Build the container with ``factory`` at the next invocation (None: from the
+    environment, as in Lambda). Tests swap adapters here."""
+    global _container_factory, _use_case_cache
     _container_factory = factory or _container_from_env
-    _container = None
+    _use_case_cache = None
 
 
 def _use_case() -> HandleComplianceChange:
-    global _container
-    if _container is None:
+    global _use_case_cache
+    if _use_case_cache is None:
         try:
-            _container = _container_factory()
+            _use_case_cache = _container_factory().get(HandleComplianceChange)
         except ValueError:
             # A bad setting (SettingsError names the variable): every record would fail.
             logger.exception("ELM cannot start: bad configuration")
             raise
-    return _container.get(HandleComplianceChange)
+    return _use_case_cache
 
 
 def _record_handler(record: SQSRecord) -> None:
