@@ -11,6 +11,11 @@ from domain.events import is_account_id
 
 __all__ = ["Settings", "SettingsError"]
 
+DEFAULT_EXCEPTIONS_TABLE = "Config-ResourceExceptions"
+DEFAULT_RULES_TABLE = "Config-Master"
+DEFAULT_CONFIG_ROLE_NAME = "Role-Config-Mgmt"
+DEFAULT_RETENTION_DAYS = 90
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -23,11 +28,11 @@ class SettingsError(ValueError):
 class Settings:
     """Everything ELM reads from its environment."""
 
-    exceptions_table: str = "Config-ResourceExceptions"
-    rules_table: str = "Config-Master"
-    config_role_name: str = "Role-Config-Mgmt"
+    exceptions_table: str = DEFAULT_EXCEPTIONS_TABLE
+    rules_table: str = DEFAULT_RULES_TABLE
+    config_role_name: str = DEFAULT_CONFIG_ROLE_NAME
     rule_prefix: str = ""
-    retention_days: int = 90
+    retention_days: int = DEFAULT_RETENTION_DAYS
     allowed_accounts: frozenset[str] | None = None
     dry_run: bool = False
     endpoint_url: str | None = None
@@ -36,9 +41,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read the settings; raise `SettingsError` naming the first bad variable."""
         return cls(
-            exceptions_table=_name(env, "ELM_EXCEPTIONS_TABLE", cls.exceptions_table),
-            rules_table=_name(env, "ELM_RULES_TABLE", cls.rules_table),
-            config_role_name=_name(env, "ELM_CONFIG_ROLE_NAME", cls.config_role_name),
+            exceptions_table=_name(env, "ELM_EXCEPTIONS_TABLE", DEFAULT_EXCEPTIONS_TABLE),
+            rules_table=_name(env, "ELM_RULES_TABLE", DEFAULT_RULES_TABLE),
+            config_role_name=_name(env, "ELM_CONFIG_ROLE_NAME", DEFAULT_CONFIG_ROLE_NAME),
             rule_prefix=env.get("ELM_RULE_PREFIX", "").strip(),
             retention_days=_retention(env.get("ELM_RETENTION_DAYS")),
             allowed_accounts=_accounts(env.get("ELM_ALLOWED_ACCOUNTS")),
@@ -66,7 +71,7 @@ def _name(env: Mapping[str, str], variable: str, default: str) -> str:
 
 def _retention(raw: str | None) -> int:
     if raw is None or not raw.strip():
-        return 90
+        return DEFAULT_RETENTION_DAYS
     try:
         days = int(raw.strip())
     except ValueError:
