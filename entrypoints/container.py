@@ -9,10 +9,12 @@ from adapters.in_memory import (
     InMemoryExceptionStore,
     InMemoryInventory,
     InMemoryRuleCatalog,
+    ManualTimer,
 )
 from application.handle_change import HandleComplianceChange
-from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
+from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.process_batch import ProcessBatch
+from application.reconcile import Reconcile
 from entrypoints.settings import Settings
 
 __all__ = ["CoreModule", "InMemoryModule", "build_container"]
@@ -38,6 +40,21 @@ class CoreModule(Module):
     def process_batch(self, handle: HandleComplianceChange) -> ProcessBatch:
         return ProcessBatch(handle)
 
+    @singleton
+    @provider
+    def reconcile(
+        self,
+        rules: RuleCatalog,
+        store: ExceptionStore,
+        inventory: ResourceInventory,
+        clock: Clock,
+        timer: Timer,
+        settings: Settings,
+    ) -> Reconcile:
+        return Reconcile(
+            rules, store, inventory, clock, timer, settings.policy, settings.sweep_limits
+        )
+
 
 class InMemoryModule(Module):
     """Every port on its in-memory twin: the simulation and the fast tests."""
@@ -50,12 +67,15 @@ class InMemoryModule(Module):
         store: InMemoryExceptionStore | None = None,
         inventory: InMemoryInventory | None = None,
         clock: FixedClock | None = None,
+        timer: ManualTimer | None = None,
     ) -> None:
         self._settings = settings or Settings()
         self._rules = rules or InMemoryRuleCatalog()
         self._store = store or InMemoryExceptionStore()
         self._inventory = inventory or InMemoryInventory()
         self._clock = clock or FixedClock()
+        # Simulated time: the sweep's pacing costs nothing in a simulation or a test.
+        self._timer = timer or ManualTimer()
 
     @provider
     def settings(self) -> Settings:
@@ -76,6 +96,10 @@ class InMemoryModule(Module):
     @provider
     def clock(self) -> Clock:
         return self._clock
+
+    @provider
+    def timer(self) -> Timer:
+        return self._timer
 
 
 def build_container(*modules: Module) -> Injector:
