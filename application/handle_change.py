@@ -9,7 +9,7 @@ from typing import Any
 from attrs import field, frozen
 
 from application.conditional_write import write_decision
-from application.errors import TransientError
+from application.errors import RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, ResourceInventory, ResourceState, RuleCatalog
 from domain.deletion import is_deletion_event
 from domain.events import ComplianceChange, InvalidEvent
@@ -21,7 +21,9 @@ from domain.rules import ExceptionFormat, ExceptionKind, Rule
 
 __all__ = ["ChangeResult", "HandleComplianceChange", "Policy", "RecordResult"]
 
-_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE)
+# The event's outcome is the strongest of its records'; NO_MATCH comes last, when every
+# matched record vanished between the read and the write.
+_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE, Outcome.NO_MATCH)
 
 
 @frozen
@@ -115,6 +117,8 @@ class HandleComplianceChange:
             return self._handle(change)
         except TransientError as error:
             return ChangeResult.about(change, Outcome.FAILED, f"transient error: {error}")
+        except RecordFormatError as error:
+            return ChangeResult.about(change, Outcome.FAILED, f"unreadable item: {error}")
 
     def _authenticity(self, change: ComplianceChange) -> str | None:
         if change.envelope_account is not None and change.envelope_account != change.account_id:
@@ -180,6 +184,10 @@ class HandleComplianceChange:
             )
         results = tuple(self._close(change, rule, record, identity, states) for record in pending)
         outcome = next(o for o in _OUTCOME_RANK if any(r.outcome is o for r in results))
+        if outcome is Outcome.NO_MATCH:
+            return ChangeResult.about(
+                change, outcome, "the matching exception was removed before the write", results
+            )
         verb = "would be" if self.policy.dry_run else "was"
         return ChangeResult.about(
             change,

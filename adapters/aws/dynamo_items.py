@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeSerializer
 
+from application.errors import RecordFormatError
 from domain.records import Action, ExceptionRecord, HistoryEntry, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 
@@ -44,7 +45,7 @@ EXCEPTIONS_RANGE_KEY = "Exception"
 RULES_HASH_KEY = "RuleId"
 
 
-class MalformedItemError(ValueError):
+class MalformedItemError(RecordFormatError):
     """An item does not have the shape SPEC §3 gives its table."""
 
     def __init__(self, item: str, attribute: str, problem: str) -> None:
