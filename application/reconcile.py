@@ -21,7 +21,7 @@ from typing import Protocol, assert_never
 from attrs import define, field, frozen
 
 from application.conditional_write import write_decision
-from application.errors import TransientError
+from application.errors import RecordFormatError, TransientError
 from application.handle_change import Policy
 from application.ports import (
     MAX_IDS_PER_CALL,
@@ -166,11 +166,17 @@ class SweepReport:
     unresolved: tuple[RecordNote, ...]
     failures: tuple[GroupFailure, ...]
     stopped: SweepStop | None
+    scan_failure: str | None = None
 
     @property
     def complete(self) -> bool:
-        """True when every group in scope was asked about."""
-        return self.stopped is None
+        """True when the whole table was read and every group in scope was asked about."""
+        return self.stopped is None and self.scan_failure is None
+
+    @property
+    def failed(self) -> bool:
+        """True when a group or the table scan failed: something is left to retry."""
+        return bool(self.failures) or self.scan_failure is not None
 
     def count(self, outcome: SweepOutcome) -> int:
         return self.counts.get(outcome, 0)
@@ -232,6 +238,16 @@ class _Tally:
 
 
 @define
+class _Plan:
+    """What the Scan pass found: the groups to ask about, and whether it was cut short."""
+
+    groups: dict[GroupKey, list[_Item]] = field(factory=dict)
+    scanned: int = 0
+    stopped: SweepStop | None = None
+    scan_failure: str | None = None
+
+
+@define
 class _Pacer:
     """The wall-clock budget, and the Config call rate per account."""
 
@@ -279,7 +295,8 @@ class Reconcile:
             self.timer, self.timer.monotonic() + budget, 1.0 / self.limits.max_calls_per_second
         )
         tally = _Tally()
-        groups, scanned, stopped = self._plan(request, pacer, tally)
+        plan = self._plan(request, pacer, tally)
+        groups, stopped = plan.groups, plan.stopped
         order = _resume_order(sorted(groups), request.resume_from)
         if stopped is None:
             progress.start(sum(len(groups[g]) for g in order))
@@ -290,7 +307,7 @@ class Reconcile:
                         group, groups[group], trigger, dry_run, pacer, tally, progress
                     )
                 except _BudgetSpent:
-                    stopped = SweepStop("budget spent", group, scanned)
+                    stopped = SweepStop("budget spent", group, plan.scanned)
                     for later in order[index + 1 :]:
                         for item in groups[later]:
                             tally.add(item.record, SweepOutcome.NOT_REACHED)
@@ -298,7 +315,7 @@ class Reconcile:
         return SweepReport(
             run_id=run_id,
             dry_run=dry_run,
-            records_scanned=scanned,
+            records_scanned=plan.scanned,
             groups=len(groups),
             config_calls=tally.config_calls,
             counts=dict(tally.counts),
@@ -307,50 +324,63 @@ class Reconcile:
             unresolved=tuple(tally.unresolved),
             failures=tuple(tally.failures),
             stopped=stopped,
+            scan_failure=plan.scan_failure,
         )
 
-    def _plan(
-        self, request: SweepRequest, pacer: _Pacer, tally: _Tally
-    ) -> tuple[dict[GroupKey, list[_Item]], int, SweepStop | None]:
-        """One Scan pass: the records in scope, grouped; the others counted and listed."""
-        rules = {r.rule_id: r for r in self.rules.list_rules()}
-        groups: dict[GroupKey, list[_Item]] = {}
-        scanned = 0
+    def _plan(self, request: SweepRequest, pacer: _Pacer, tally: _Tally) -> _Plan:
+        """One Scan pass: the records in scope, grouped; the others counted and listed.
+
+        A failed or unreadable page ends the pass; the records read before it are still
+        swept, and the report says the table was not read whole.
+        """
+        plan = _Plan()
         page = self.limits.page_size
-        for record in self.store.scan_open(page):
-            scanned += 1
-            if scanned % page == 0 and pacer.expired():
-                return {}, scanned, SweepStop("budget spent while scanning", None, scanned)
-            if not _in_scope(record, request):
-                continue
-            allowed = self.policy.allowed_accounts
-            if allowed is not None and record.account_id not in allowed:
-                tally.note(
-                    record,
-                    SweepOutcome.REJECTED,
-                    f"account {record.account_id} is not in ELM_ALLOWED_ACCOUNTS",
-                )
-                continue
-            rule = rules.get(record.rule_id)
-            if rule is None:
-                tally.note(
-                    record,
-                    SweepOutcome.UNKNOWN_RULE,
-                    f"rule {record.rule_id} is not in the rules table",
-                )
-                continue
-            resource_type = _resource_type(record, rule)
-            if resource_type is None:
-                tally.note(record, SweepOutcome.UNKNOWN_TYPE, _unknown_type_reason(rule))
-                continue
-            try:
-                asks = _asks(record, rule)
-            except _Unaskable as error:
-                tally.note(record, SweepOutcome.BAD_KEY, str(error))
-                continue
-            group = GroupKey(record.account_id, record.region, resource_type)
-            groups.setdefault(group, []).append(_Item(record, rule, asks))
-        return groups, scanned, None
+        try:
+            rules = {r.rule_id: r for r in self.rules.list_rules()}
+            for record in self.store.scan_open(page):
+                plan.scanned += 1
+                if plan.scanned % page == 0 and pacer.expired():
+                    return _Plan(
+                        scanned=plan.scanned,
+                        stopped=SweepStop("budget spent while scanning", None, plan.scanned),
+                    )
+                if _in_scope(record, request):
+                    self._classify(record, rules, plan, tally)
+        except (TransientError, RecordFormatError) as error:
+            plan.scan_failure = f"reading the tables: {error}"
+        return plan
+
+    def _classify(
+        self, record: ExceptionRecord, rules: Mapping[int, Rule], plan: _Plan, tally: _Tally
+    ) -> None:
+        """Put the record in its group, or count and list why it cannot be asked about."""
+        allowed = self.policy.allowed_accounts
+        if allowed is not None and record.account_id not in allowed:
+            tally.note(
+                record,
+                SweepOutcome.REJECTED,
+                f"account {record.account_id} is not in ELM_ALLOWED_ACCOUNTS",
+            )
+            return
+        rule = rules.get(record.rule_id)
+        if rule is None:
+            tally.note(
+                record,
+                SweepOutcome.UNKNOWN_RULE,
+                f"rule {record.rule_id} is not in the rules table",
+            )
+            return
+        resource_type = _resource_type(record, rule)
+        if resource_type is None:
+            tally.note(record, SweepOutcome.UNKNOWN_TYPE, _unknown_type_reason(rule))
+            return
+        try:
+            asks = _asks(record, rule)
+        except _Unaskable as error:
+            tally.note(record, SweepOutcome.BAD_KEY, str(error))
+            return
+        group = GroupKey(record.account_id, record.region, resource_type)
+        plan.groups.setdefault(group, []).append(_Item(record, rule, asks))
 
     def _sweep_group(
         self,
@@ -377,7 +407,7 @@ class Reconcile:
             for position, item in enumerate(batch):
                 try:
                     self._settle(group, item, states, trigger, dry_run, tally)
-                except TransientError as error:
+                except (TransientError, RecordFormatError) as error:
                     rest = unsettled[position:]
                     self._fail(group, rest, f"exception table: {error}", tally)
                     progress.advance(position)

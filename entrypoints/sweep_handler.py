@@ -77,7 +77,8 @@ def _use_case() -> Reconcile:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Run one sweep; return its summary, or raise `SweepFailed` when a group failed."""
+    """Run one sweep; return its summary, or raise `SweepFailed` when a group or the scan
+    failed."""
     sweep = _use_case()
     request = SweepRequest(
         run_id=f"reconcile-{context.aws_request_id}",
@@ -98,6 +99,8 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         name="reconcile-stopped", unit=MetricUnit.Count, value=0 if report.complete else 1
     )
+    if report.scan_failure is not None:
+        raise SweepFailed(f"the sweep did not read the whole table: {report.scan_failure}")
     if report.failures:
         first = report.failures[0]
         raise SweepFailed(
@@ -129,14 +132,14 @@ def _dry_run(event: Mapping[str, Any]) -> bool | None:
 
 
 def _log(report: SweepReport, summary: dict[str, Any]) -> None:
-    """One JSON line: ERROR when a group failed, WARNING when the budget ran out."""
+    """One JSON line: ERROR when something failed, WARNING when the budget ran out."""
     summary = dict(summary)
     for name in ("changes", "unresolved"):
         listed = summary[name]
         if len(listed) > MAX_LISTED:
             summary[name] = listed[:MAX_LISTED]
             summary[f"{name}_not_listed"] = len(listed) - MAX_LISTED
-    if report.failures:
+    if report.failed:
         log = logger.error
     elif not report.complete:
         log = logger.warning

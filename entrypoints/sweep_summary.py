@@ -28,6 +28,7 @@ def summary_fields(report: SweepReport) -> dict[str, Any]:
             {"group": f.group.cursor, "records": f.records, "reason": f.reason}
             for f in report.failures
         ],
+        "scan_failure": report.scan_failure,
         "stopped": None
         if stopped is None
         else {

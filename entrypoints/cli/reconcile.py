@@ -30,7 +30,7 @@ from entrypoints.sweep_summary import summary_fields
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "print_sweep_summary", "reconcile_command"]
 
 EXIT_FAILED = 1
-"""A group's Config call or write failed: its records are still to be settled."""
+"""A group's Config call or write, or the table scan, failed: records are left to settle."""
 EXIT_BAD_INPUT = 2
 """An option or a setting has a value ELM cannot use."""
 
@@ -106,7 +106,7 @@ def reconcile_command(
         typer.echo(json.dumps(summary_fields(report), indent=2))
     else:
         print_sweep_summary(report, console)
-    if report.failures:
+    if report.failed:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -194,6 +194,11 @@ def print_sweep_summary(report: SweepReport, console: Console) -> None:
         for failure in report.failures:
             failures.add_row(failure.group.cursor, str(failure.records), failure.reason)
         console.print(failures)
+    if report.scan_failure is not None:
+        console.print(
+            f"[bold red]The table was not read whole: {report.scan_failure}[/bold red]",
+            soft_wrap=True,
+        )
     if report.stopped is not None:
         where = report.stopped.resume_from
         hint = f"; resume with --resume-from {where.cursor}" if where else ""

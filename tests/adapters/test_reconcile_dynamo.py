@@ -238,3 +238,22 @@ def test_a_budget_stopped_sweep_resumes_and_finishes_on_dynamodb(estate: Estate)
     assert second.complete
     assert estate.record(LOST).is_closed
     assert estate.record(COMPOSITE).is_closed
+
+
+def test_an_unreadable_item_is_reported_and_fails_the_sweep(estate: Estate) -> None:
+    estate.dynamodb.put_item(
+        TableName=estate.store.table_name,
+        Item={
+            "AccountId_RuleId": {"S": f"{ACCOUNT}_7"},
+            "Exception": {"S": "sg-broken"},
+            "RuleId": {"S": "seven"},
+            "Region": {"S": REGION},
+            "ExceptionStatus": {"S": "ACTIVE"},
+        },
+    )
+
+    report = estate.sweep(page_size=1).execute()
+
+    assert report.scan_failure is not None
+    assert "sg-broken" in report.scan_failure
+    assert report.failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
 from attrs import define, field
@@ -16,7 +16,7 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
     ManualTimer,
 )
-from application.errors import TransientError
+from application.errors import RecordFormatError, TransientError
 from application.handle_change import HandleComplianceChange, Policy
 from application.ports import ResourceState
 from application.reconcile import (
@@ -556,3 +556,43 @@ def test_a_cursor_round_trips() -> None:
     group = GroupKey(ACCOUNT, REGION, VOLUME)
 
     assert GroupKey.from_cursor(group.cursor) == group
+
+
+@define
+class FailingScan(InMemoryExceptionStore):
+    """A store whose Scan fails after handing out ``good`` records."""
+
+    good: int = 1
+    error: Exception = field(factory=lambda: TransientError("ProvisionedThroughputExceeded"))
+
+    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+        for handed, record in enumerate(super().scan_open(page_size)):
+            if handed == self.good:
+                raise self.error
+            yield record
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientError("ProvisionedThroughputExceeded"),
+        RecordFormatError("item (111122223333_1, sg-1): RuleId must be a number"),
+    ],
+)
+def test_a_scan_that_fails_sweeps_what_it_read_and_reports_the_table_unread(
+    world: World, error: Exception
+) -> None:
+    world.store = FailingScan(good=1, error=error)
+    first = world.exception(SG_RULE, "sg-a", resource_type=SG)
+    second = world.exception(SG_RULE, "sg-b", resource_type=SG)
+    world.resource(SG, "sg-a", deleted=True)
+    world.resource(SG, "sg-b", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert world.record(first).is_closed
+    assert not world.record(second).is_closed
+    assert report.scan_failure is not None
+    assert str(error) in report.scan_failure
+    assert report.failed
+    assert not report.complete

@@ -19,6 +19,7 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
     ManualTimer,
 )
+from application.errors import TransientError
 from application.reconcile import SweepLimits
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
@@ -218,4 +219,19 @@ def test_a_bad_setting_fails_the_invocation_naming_the_variable(
     sweep_handler.use_container_factory(None)
 
     with pytest.raises(ValueError, match="ELM_SWEEP_BUDGET_SECONDS"):
+        sweep_handler.handler({}, SweepContext())
+
+
+class BrokenScan(InMemoryExceptionStore):
+    """A table whose Scan is throttled."""
+
+    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+        raise TransientError("ProvisionedThroughputExceededException")
+
+
+@pytest.mark.usefixtures("log_buffer")
+def test_a_scan_that_fails_fails_the_invocation(estate: Estate) -> None:
+    estate.store = BrokenScan()
+
+    with pytest.raises(sweep_handler.SweepFailed, match="did not read the whole table"):
         sweep_handler.handler({}, SweepContext())
