@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field, frozen, validators
 
 from application.conditional_write import write_decision
 from application.errors import RecordFormatError, TransientError
@@ -32,9 +32,9 @@ class Policy:
 
     rule_prefix: str = ""
     allowed_accounts: frozenset[str] | None = None
-    retention_days: int = 90
+    retention_days: int = field(default=90, validator=validators.ge(1))
     dry_run: bool = False
-    max_write_attempts: int = 5
+    max_write_attempts: int = field(default=5, validator=validators.ge(1))
 
 
 @frozen
