@@ -87,8 +87,9 @@ def reconcile_command(
 
     Walks every open exception once, asks AWS Config about them by account, region and
     resource type (at most 20 IDs a call), and closes them as the event path does, with
-    History entries `reconciled`. Exits 1 when a group failed (throttled, denied), 2 on bad
-    input, 0 otherwise (also when the budget ran out: the summary says where to resume).
+    History entries `reconciled`. Exits 1 when a group or the table scan failed (throttled,
+    denied), 2 on bad input, 0 otherwise (also when the budget ran out: the summary says where
+    to resume).
     """
     try:
         request = _request(dry_run, accounts, regions, budget_seconds, resume_from)
