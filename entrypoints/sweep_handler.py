@@ -76,9 +76,9 @@ def _use_case() -> Reconcile:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: object, context: LambdaContext) -> dict[str, Any]:
     """Run one sweep; return its summary, or raise `SweepFailed` when a group or the scan
-    failed."""
+    failed. Any event starts a sweep; only a mapping's `resumeFrom` and `dryRun` are read."""
     sweep = _use_case()
     request = SweepRequest(
         run_id=f"reconcile-{context.aws_request_id}",
@@ -115,8 +115,8 @@ def _budget(sweep: Reconcile, context: LambdaContext) -> float:
     return max(1.0, min(sweep.limits.budget_seconds, left))
 
 
-def _resume_from(event: Mapping[str, Any]) -> GroupKey | None:
-    cursor = event.get("resumeFrom")
+def _resume_from(event: object) -> GroupKey | None:
+    cursor = event.get("resumeFrom") if isinstance(event, Mapping) else None
     if cursor is None:
         return None
     if not isinstance(cursor, str):
@@ -124,8 +124,8 @@ def _resume_from(event: Mapping[str, Any]) -> GroupKey | None:
     return GroupKey.from_cursor(cursor)
 
 
-def _dry_run(event: Mapping[str, Any]) -> bool | None:
-    flag = event.get("dryRun")
+def _dry_run(event: object) -> bool | None:
+    flag = event.get("dryRun") if isinstance(event, Mapping) else None
     if flag is None or isinstance(flag, bool):
         return flag
     raise ValueError(f"dryRun must be true or false (got {flag!r})")

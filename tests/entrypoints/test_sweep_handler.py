@@ -235,3 +235,12 @@ def test_a_scan_that_fails_fails_the_invocation(estate: Estate) -> None:
 
     with pytest.raises(sweep_handler.SweepFailed, match="did not read the whole table"):
         sweep_handler.handler({}, SweepContext())
+
+
+@pytest.mark.usefixtures("log_buffer")
+@pytest.mark.parametrize("event", [{}, None, "scheduled"])
+def test_any_scheduled_input_starts_a_full_sweep(estate: Estate, event: object) -> None:
+    summary = sweep_handler.handler(event, SweepContext())
+
+    assert summary["complete"] is True
+    assert estate.closed(LOST)
