@@ -5,6 +5,7 @@ deletions are open, as if both of their events had been lost."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 from collections import Counter
@@ -14,11 +15,13 @@ import pytest
 from attrs import define
 from emulated_aws import RULES_TABLE, EmulatedAws, WireSpy, stored_item
 from sample_estate import ACCOUNT, BUCKET_KEY, REGION, SG_KEY
+from typer.testing import CliRunner
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints import sweep_handler
+from entrypoints.cli import app
 from entrypoints.container import AwsModule, build_container
 from entrypoints.settings import Settings
 
@@ -80,6 +83,7 @@ def on_aws(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 @pytest.fixture
 def quiet_log() -> Iterator[None]:
+    """The sweep's log line goes nowhere (other tests check it)."""
     handler = sweep_handler.logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(io.StringIO())
@@ -108,3 +112,18 @@ def test_the_scheduled_sweep_closes_lost_deletions_on_aws(on_aws: WireSpy) -> No
     )
     assert sizes == [(SG, 11, True), (SG, 20, True), ("AWS::S3::Bucket", 1, True)]
     assert summary["config_calls"] == 3
+
+
+@pytest.mark.moto
+@pytest.mark.usefixtures("emulated_aws")
+def test_elm_reconcile_reads_the_configured_tables_from_the_environment() -> None:
+    # An account with no exceptions: the wiring and the Scan are real, and no Config call
+    # reaches moto's Config (which cannot report deleted resources).
+    result = CliRunner().invoke(
+        app, ["reconcile", "--account", "999999999999", "--json"], env={"COLUMNS": "200"}
+    )
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["records_scanned"] == 2  # the sample estate's two open exceptions
+    assert summary["config_calls"] == 0
