@@ -141,6 +141,7 @@ def simulate(scenario: Scenario) -> SimulationReport:
         (_, result) = report.results[0]
         failed = message.message_id in report.failed_message_ids
         runs.append(EventRun(number, event, message.message_id, result, failed))
+    event_calls = len(inventory.calls)  # the sweep reports its own
     sweep = None
     if scenario.sweep is not None:
         clock.advance(EVENT_SPACING)
@@ -150,7 +151,7 @@ def simulate(scenario: Scenario) -> SimulationReport:
         runs=tuple(runs),
         before=before,
         after=tuple(store.scan_all()),
-        config_calls=len(inventory.calls),
+        config_calls=event_calls,
         sweep=sweep,
     )
 

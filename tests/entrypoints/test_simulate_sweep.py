@@ -108,3 +108,11 @@ def test_a_negative_sweep_count_is_a_scenario_error(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "sweep.expect.closed must be a count" in result.stderr
+
+
+def test_the_events_and_the_sweep_count_their_config_calls_apart(tmp_path: Path) -> None:
+    result = _simulate(_scenario(tmp_path, "sweep: true\n"), "--json")
+
+    document = json.loads(result.stdout)
+    assert document["summary"]["config_calls"] == 0  # the one event is not a deletion
+    assert document["sweep"]["config_calls"] == 1
