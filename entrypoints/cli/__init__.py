@@ -21,6 +21,7 @@ def _register() -> None:
         exceptions,
         package,
         process,
+        reconcile,
         rules,
         simulate,
         version,
