@@ -9,6 +9,7 @@ then addresses that account's backends).
 from __future__ import annotations
 
 import logging
+import os
 import urllib.request
 import warnings
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from moto.server import ThreadedMotoServer
 
 from adapters.aws import client_config
@@ -34,6 +36,7 @@ __all__ = [
     "LocalAws",
     "LocalAwsError",
     "ProductionStack",
+    "isolated_session",
     "local_aws",
 ]
 
@@ -50,6 +53,9 @@ _DUMMY = "elm-local"
 # moto and its web server log every request and every resource type they skip; the
 # pipeline reports what matters itself.
 _NOISY_LOGGERS = ("werkzeug", "moto")
+# Read by the boto3 sessions moto makes for itself inside the server: a missing profile
+# breaks them, and a fixed moto account would collapse the target accounts into one.
+_HIDDEN_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "MOTO_ACCOUNT_ID")
 
 
 class LocalAwsError(Exception):
@@ -79,11 +85,7 @@ class LocalAws:
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
-        self.session = boto3.Session(
-            aws_access_key_id=_DUMMY,
-            aws_secret_access_key=_DUMMY,
-            region_name=PRODUCTION_REGION,
-        )
+        self.session = isolated_session(_DUMMY, _DUMMY)
         self._accounts: dict[str, boto3.Session] = {}
 
     def client(self, service: str, region: str = PRODUCTION_REGION) -> Any:
@@ -103,10 +105,10 @@ class LocalAws:
                 RoleArn=f"arn:aws:iam::{account_id}:role/elm-local",
                 RoleSessionName="elm-local",
             )["Credentials"]
-            session = boto3.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
+            session = isolated_session(
+                credentials["AccessKeyId"],
+                credentials["SecretAccessKey"],
+                credentials["SessionToken"],
             )
             self._accounts[account_id] = session
         return session.client(
@@ -198,6 +200,28 @@ class LocalAws:
         return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+def isolated_session(access_key: str, secret_key: str, token: str | None = None) -> boto3.Session:
+    """A session with these credentials that reads no AWS profile or config file.
+
+    A profile named in ``AWS_PROFILE`` that does not exist would otherwise fail every client,
+    and one that exists could carry settings meant for a real account.
+    """
+    botocore_session = botocore.session.Session(
+        session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
+    return boto3.Session(
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=token,
+        region_name=PRODUCTION_REGION,
+        botocore_session=botocore_session,
+    )
+
+
 @contextmanager
 def local_aws() -> Iterator[LocalAws]:
     """Start a moto server on a free local port; stop it, and forget its state, on exit."""
@@ -207,7 +231,7 @@ def local_aws() -> Iterator[LocalAws]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
-        with warnings.catch_warnings():
+        with _hidden(_HIDDEN_VARIABLES), warnings.catch_warnings():
             # moto's CloudFormation warns for each resource type it skips (bus and queue
             # policies, alarms, the schedule): known, and listed in the README.
             warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
@@ -223,6 +247,16 @@ def local_aws() -> Iterator[LocalAws]:
         server.stop()
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
+def _hidden(variables: Sequence[str]) -> Iterator[None]:
+    """Unset ``variables`` for the duration; put back exactly what was there."""
+    saved = {name: os.environ.pop(name) for name in variables if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _reset(endpoint: str) -> None:
