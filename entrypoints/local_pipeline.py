@@ -230,9 +230,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
     accounts = tuple(sorted({o.account_id for o in outgoing}))
     regions = tuple(dict.fromkeys(o.region for o in outgoing))
     with local_aws() as aws:
-        progress.stage(
-            f"Deploying the stacks ({len(accounts)} target accounts x {len(regions)} regions)", 3
-        )
+        progress.stage("Deploying the three stacks", 3)
         stack = _deploy(aws, scenario, accounts, regions, progress)
         settings = _settings(stack)
         inventory = _inventory(scenario)
@@ -242,7 +240,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
         )
         store = container.get(ExceptionStore)  # type: ignore[type-abstract]
         catalog = container.get(RuleCatalog)  # type: ignore[type-abstract]
-        progress.stage("Seeding Config-Master and Config-ResourceExceptions", 1)
+        progress.stage("Seeding the tables", 1)
         for rule in scenario.rules:
             catalog.add(rule)
         for record in scenario.exceptions:
@@ -255,11 +253,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
             names = _names(scenario)
             delivered: list[DeliveredEvent] = []
             plan = waves(outgoing)
-            progress.stage(
-                f"Emitting Config events on the target buses, draining the queue "
-                f"({len(plan)} waves)",
-                len(outgoing),
-            )
+            progress.stage(f"Events to buses, queue, handler ({len(plan)} waves)", len(outgoing))
             for number, wave in enumerate(plan, start=1):
                 for item in wave:
                     if item.event.deletion is not None:
@@ -440,7 +434,7 @@ class _SweepProgress:
         self._progress = progress
 
     def start(self, total: int) -> None:
-        self._progress.stage("Reconciliation sweep: asking AWS Config about open exceptions", total)
+        self._progress.stage("Reconciliation sweep", total)
 
     def advance(self, count: int) -> None:
         self._progress.advance(count)
