@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
@@ -101,6 +102,10 @@ def local_command(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except LocalAwsError as error:
         typer.echo(f"elm: the local AWS could not be set up: {error}", err=True)
+        raise typer.Exit(1) from None
+    except (BotoCoreError, ClientError) as error:
+        # moto refused a call the pipeline makes: a template or an API it does not support.
+        typer.echo(f"elm: the local AWS refused a call: {error}", err=True)
         raise typer.Exit(1) from None
     elapsed = time.monotonic() - started
     if as_json:

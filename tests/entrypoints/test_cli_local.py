@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
-from entrypoints.cli import app
+from entrypoints.cli import app, local
+from entrypoints.local_aws import LocalAwsError
 
 _RULES = """
 rules:
@@ -58,3 +60,36 @@ def test_an_event_needs_a_target_account_to_send_it(
 
     assert code == 2
     assert output.strip() == f"elm: {tmp_path / 'estate.yaml'}: events[0]: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (
+            LocalAwsError("stack elm-tables ended ROLLBACK_COMPLETE: no reason given"),
+            "elm: the local AWS could not be set up: stack elm-tables ended ROLLBACK_COMPLETE: "
+            "no reason given",
+        ),
+        (
+            ClientError({"Error": {"Code": "ValidationError", "Message": "bad"}}, "CreateStack"),
+            "elm: the local AWS refused a call: An error occurred (ValidationError) when calling "
+            "the CreateStack operation: bad",
+        ),
+    ],
+)
+def test_a_local_aws_that_fails_is_one_line_and_exit_status_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
+) -> None:
+    def fail(*_args: object) -> None:
+        raise error
+
+    monkeypatch.setattr(local, "run_local_pipeline", fail)
+    delete = (
+        '  - delete: {account: "111122223333", region: eu-west-1, rule: sg-open,'
+        " type: AWS::EC2::SecurityGroup, id: sg-1}\n"
+    )
+
+    code, output = _run(tmp_path, delete)
+
+    assert code == 1
+    assert output.strip() == message
