@@ -70,6 +70,7 @@ FILTERED = "filtered"
 BATCH_SIZE = 10
 """Records per handler invocation: the template's event source mapping `BatchSize`."""
 SWEEP_RUN_ID = "elm-local-sweep"
+"""The sweep's run id: the `EventId` of the `History` entries it writes."""
 
 _WaveKey = tuple[str, str, str]
 
@@ -479,15 +480,12 @@ class _Drain:
         while messages := self._sqs.receive_message(
             QueueUrl=self._stack.queue_url, MaxNumberOfMessages=BATCH_SIZE, WaitTimeSeconds=0
         ).get("Messages", []):
-            records = []
-            for message in messages:
-                item = _sender(pending, message["Body"])
-                records.append(self._record(message, item))
+            senders = [_sender(pending, message["Body"]) for message in messages]
+            records = [self._record(m, s) for m, s in zip(messages, senders, strict=True)]
             logs, failures = self._invoke(records)
             self.batches.append(len(records))
-            for record, message in zip(records, messages, strict=True):
-                message_id = record["messageId"]
-                item = _sender(pending, message["Body"])
+            for message, item in zip(messages, senders, strict=True):
+                message_id = message["MessageId"]
                 failed = message_id in failures
                 arrived[item.wave_key] = (message_id, logs.get(message_id), failed)
                 if failed:
