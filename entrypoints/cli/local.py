@@ -16,10 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
+from adapters.aws.dynamo_items import record_to_document
 from application.reconcile import SweepOutcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.cli import app
-from entrypoints.cli.simulate import record_item
 from entrypoints.local_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local_pipeline import (
     FILTERED,
@@ -184,8 +184,8 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "sweep": _sweep_document(report),
         "exceptions": [
             {
-                "before": record_item(before[key]) if key in before else None,
-                "after": record_item(after[key]),
+                "before": record_to_document(before[key]) if key in before else None,
+                "after": record_to_document(after[key]),
                 "changed_by": changed_by.get(_key(key), []),
             }
             for key in after

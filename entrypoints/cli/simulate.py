@@ -13,15 +13,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from adapters.aws.dynamo_items import record_to_document
 from domain.outcomes import Outcome
-from domain.records import ExceptionRecord
 from entrypoints.cli import app
 from entrypoints.cli.reconcile import print_sweep_summary
 from entrypoints.scenario import ScenarioError, load_scenario
 from entrypoints.simulation import EventRun, SimulationReport, simulate
 from entrypoints.sweep_summary import summary_fields
 
-__all__ = ["record_item", "report_document", "simulate_command"]
+__all__ = ["report_document", "simulate_command"]
 
 EXIT_UNMET = 1
 """An event's outcome differs from its `expect`."""
@@ -107,7 +107,7 @@ def report_document(report: SimulationReport) -> dict[str, Any]:
         "description": report.scenario.description,
         "dry_run": settings.dry_run,
         "events": [_run_document(run) for run in report.runs],
-        "exceptions": [record_item(r) for r in report.after],
+        "exceptions": [record_to_document(r) for r in report.after],
         "summary": {
             "outcomes": {o.value: n for o, n in report.counts.items()},
             "events": len(report.runs),
@@ -131,38 +131,6 @@ def _sweep_document(report: SimulationReport) -> dict[str, Any]:
     if step is not None and step.note is not None:
         document["note"] = step.note
     return document
-
-
-def record_item(record: ExceptionRecord) -> dict[str, Any]:
-    """An exception record in the attribute names of `Config-ResourceExceptions` (SPEC §3)."""
-    item: dict[str, Any] = {
-        "AccountId_RuleId": record.record_key.partition_key,
-        "Exception": record.key,
-        "RuleId": record.rule_id,
-        "Region": record.region,
-        "ExceptionStatus": record.status,
-    }
-    if record.resource_type is not None:
-        item["ResourceType"] = record.resource_type
-    if record.deleted_members:
-        item["DeletedMembers"] = sorted(record.deleted_members)
-    if record.history:
-        item["History"] = [
-            {
-                "EventId": h.event_id,
-                "At": h.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                "Action": h.action.value,
-                **({"Member": h.member} if h.member is not None else {}),
-            }
-            for h in record.history
-        ]
-    if record.last_modified_by is not None:
-        item["LastModifiedBy"] = record.last_modified_by
-    if record.update_timestamp is not None:
-        item["UpdateTimeStamp"] = record.update_timestamp
-    if record.ttl is not None:
-        item["TTL"] = record.ttl
-    return item
 
 
 def _run_document(run: EventRun) -> dict[str, Any]:
