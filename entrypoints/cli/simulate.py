@@ -17,6 +17,7 @@ from adapters.aws.dynamo_items import record_to_document
 from domain.outcomes import Outcome
 from entrypoints.cli import app
 from entrypoints.cli.reconcile import print_sweep_summary
+from entrypoints.reporting import event_fields
 from entrypoints.scenario import ScenarioError, load_scenario
 from entrypoints.simulation import EventRun, SimulationReport, simulate
 from entrypoints.sweep_summary import summary_fields
@@ -138,12 +139,7 @@ def _run_document(run: EventRun) -> dict[str, Any]:
     document: dict[str, Any] = {
         "event": run.event.label,
         "message_id": run.message_id,
-        "event_id": result.event_id,
-        "account": result.account_id,
-        "region": result.region,
-        "rule": result.rule_name,
-        "resource_type": result.resource_type,
-        "resource_id": result.resource_id,
+        **event_fields(result),
         "outcome": result.outcome.value,
         "reason": result.reason,
         "records": [
