@@ -18,8 +18,19 @@ from rich.text import Text
 
 from adapters.aws.dynamo_items import record_to_document
 from application.reconcile import SweepOutcome
-from domain.records import ExceptionRecord, RecordKey
+from domain.records import RecordKey
 from entrypoints.cli import app
+from entrypoints.cli.render import (
+    OUTCOME_STYLE,
+    allowed_accounts,
+    deleted_cell,
+    exception_cell,
+    outcome_cell,
+    reason_cell,
+    record_key_cell,
+    rule_resource_cell,
+    scenario_title,
+)
 from entrypoints.local_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local_pipeline import (
     FILTERED,
@@ -50,18 +61,7 @@ ENVELOPE_NOTE = (
 EXIT_UNMET = 1
 EXIT_BAD_INPUT = 2
 
-_STYLE = {
-    "closed": "bold green",
-    "member-deleted": "green",
-    "duplicate": "cyan",
-    "no-match": "blue",
-    "not-confirmed": "yellow",
-    "ignored": "dim",
-    FILTERED: "dim italic",
-    "rejected": "magenta",
-    "invalid": "bold red",
-    "failed": "red",
-}
+_STYLE = {**OUTCOME_STYLE, FILTERED: "dim italic"}
 
 
 @app.command("local")
@@ -267,10 +267,7 @@ def _key(record_key: RecordKey) -> tuple[str, str]:
 def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
     """The report as tables a person reads."""
     scenario = report.scenario
-    title = f"elm local: {scenario.source}"
-    if scenario.description:
-        title += f": {scenario.description.strip()}"
-    console.print(Text(title, style="bold"))
+    console.print(scenario_title("elm local: ", scenario))
     instances = len(report.target_accounts) * len(report.target_regions)
     console.print(
         f"Local AWS: moto server at {report.endpoint}, in this process. Deployed "
@@ -280,7 +277,7 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
         f"({instances} stack instances)."
     )
     settings = report.settings
-    allowed = ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+    allowed = allowed_accounts(settings)
     console.print(
         f"Handler settings, from the processor's environment in the template: rule prefix "
         f"{settings.rule_prefix or '(none)'}, allowed accounts {allowed}, retention "
@@ -326,14 +323,11 @@ def _events_table(report: LocalReport) -> Table:
     table.add_column("outcome", overflow="fold")
     table.add_column("reason", overflow="fold", ratio=1)
     for event in report.events:
-        resource = event.resource_id or "-"
-        if event.resource_type:
-            resource = f"{event.resource_type.removeprefix('AWS::')} {resource}"
         table.add_row(
             str(event.number),
             str(event.wave),
             f"{event.account_id}\n{event.region}",
-            f"{event.rule_name or '-'}\n{resource}",
+            rule_resource_cell(event.rule_name, event.resource_type, event.resource_id),
             _outcome(event),
             _reason(event),
         )
@@ -341,26 +335,18 @@ def _events_table(report: LocalReport) -> Table:
 
 
 def _outcome(event: DeliveredEvent) -> Text:
-    text = Text(event.outcome, style=_STYLE.get(event.outcome, ""))
-    expect = event.event.expect
-    if expect is not None and event.meets_expectation:
-        text.append(" ✓", style="green")
-    elif expect is not None:
-        text.append(f"\n✗ expected {expect.value}", style="bold red")
-    return text
+    style = _STYLE.get(event.outcome, "")
+    return outcome_cell(event.outcome, style, event.event.expect, met=event.meets_expectation)
 
 
 def _reason(event: DeliveredEvent) -> Text:
     if event.log is None:
-        reason = Text("not forwarded: the target account's EventBridge rule matches deletions only")
+        reason = "not forwarded: the target account's EventBridge rule matches deletions only"
+        members = []
     else:
-        reason = Text(str(event.log.get("reason", "")))
+        reason = str(event.log.get("reason", ""))
         members = [m for r in event.log.get("matched_records", []) for m in r.get("members", [])]
-        if members:
-            reason.append(f" (members recorded: {', '.join(members)})")
-    if event.event.note:
-        reason.append(f" · {event.event.note}", style="dim")
-    return reason
+    return reason_cell(reason, members, event.event.note)
 
 
 def _print_sweep(report: LocalReport, console: Console) -> None:
@@ -403,19 +389,12 @@ def _exceptions_table(report: LocalReport) -> Table:
     for record in report.after:
         previous = before.get(record.record_key)
         table.add_row(
-            f"{record.record_key.partition_key}\n{record.region}",
-            f"{record.key}\n{(record.resource_type or '-').removeprefix('AWS::')}",
+            record_key_cell(record),
+            exception_cell(record),
             previous.status if previous else "-",
             Text(record.status, style="green" if record.is_closed else ""),
-            _deleted(record),
+            deleted_cell(record),
             ", ".join(changed_by.get(_key(record.record_key), [])) or "-",
             style="bold" if previous != record else None,
         )
     return table
-
-
-def _deleted(record: ExceptionRecord) -> str:
-    members = record.members()
-    if record.deleted_members or len(members) > 1:
-        return f"{len(record.deleted_members)}/{len(members)}"
-    return "-"

@@ -14,9 +14,19 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters.aws.dynamo_items import record_to_document
-from domain.outcomes import Outcome
 from entrypoints.cli import app
 from entrypoints.cli.reconcile import print_sweep_summary
+from entrypoints.cli.render import (
+    OUTCOME_STYLE,
+    allowed_accounts,
+    deleted_cell,
+    exception_cell,
+    outcome_cell,
+    reason_cell,
+    record_key_cell,
+    rule_resource_cell,
+    scenario_title,
+)
 from entrypoints.reporting import event_fields
 from entrypoints.scenario import ScenarioError, load_scenario
 from entrypoints.simulation import EventRun, SimulationReport, simulate
@@ -28,18 +38,6 @@ EXIT_UNMET = 1
 """An event's outcome differs from its `expect`."""
 EXIT_BAD_SCENARIO = 2
 """The scenario file cannot be read or is not valid."""
-
-_STYLE = {
-    Outcome.CLOSED: "bold green",
-    Outcome.MEMBER_DELETED: "green",
-    Outcome.DUPLICATE: "cyan",
-    Outcome.NO_MATCH: "blue",
-    Outcome.NOT_CONFIRMED: "yellow",
-    Outcome.IGNORED: "dim",
-    Outcome.REJECTED: "magenta",
-    Outcome.INVALID: "bold red",
-    Outcome.FAILED: "red",
-}
 
 
 @app.command("simulate")
@@ -164,11 +162,8 @@ def _run_document(run: EventRun) -> dict[str, Any]:
 def _print_tables(report: SimulationReport, console: Console) -> None:
     scenario = report.scenario
     settings = scenario.settings
-    title = f"Scenario {scenario.source}"
-    if scenario.description:
-        title += f": {scenario.description.strip()}"
-    console.print(Text(title, style="bold"))
-    allowed = ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+    console.print(scenario_title("Scenario ", scenario))
+    allowed = allowed_accounts(settings)
     console.print(
         f"{len(scenario.rules)} rules, {len(scenario.exceptions)} exceptions, "
         f"{len(scenario.resources)} resources in AWS Config, {len(scenario.events)} events. "
@@ -181,7 +176,9 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
     if report.sweep is not None:
         _print_sweep(report, console)
     console.print(_exceptions_table(report))
-    counts = ", ".join(f"[{_STYLE[o]}]{o.value}[/] {n}" for o, n in report.counts.items())
+    counts = ", ".join(
+        f"[{OUTCOME_STYLE[o.value]}]{o.value}[/] {n}" for o, n in report.counts.items()
+    )
     console.print(f"Outcomes: {counts}. AWS Config calls: {report.config_calls}.")
     failed = report.failed_message_ids
     if failed:
@@ -215,13 +212,10 @@ def _events_table(report: SimulationReport) -> Table:
     for run in report.runs:
         result = run.result
         where = f"{result.account_id or '-'} {result.region or ''}".rstrip()
-        resource = result.resource_id or "-"
-        if result.resource_type:
-            resource = f"{result.resource_type.removeprefix('AWS::')} {resource}"
         table.add_row(
             str(run.number),
             f"{_short_id(result.event_id)}\n{where}",
-            f"{result.rule_name or '-'}\n{resource}",
+            rule_resource_cell(result.rule_name, result.resource_type, result.resource_id),
             _outcome(run),
             _reason(run),
         )
@@ -230,24 +224,15 @@ def _events_table(report: SimulationReport) -> Table:
 
 def _outcome(run: EventRun) -> Text:
     """The outcome, with a mark saying whether it is the one the scenario expects."""
-    outcome = run.result.outcome
-    text = Text(outcome.value, style=_STYLE[outcome])
-    expect = run.event.expect
-    if expect is not None and run.meets_expectation:
-        text.append(" ✓", style="green")
-    elif expect is not None:
-        text.append(f"\n✗ expected {expect.value}", style="bold red")
-    return text
+    outcome = run.result.outcome.value
+    return outcome_cell(
+        outcome, OUTCOME_STYLE[outcome], run.event.expect, met=run.meets_expectation
+    )
 
 
 def _reason(run: EventRun) -> Text:
-    reason = Text(run.result.reason)
     members = [m for r in run.result.records for m in r.members]
-    if members:
-        reason.append(f" (members recorded: {', '.join(members)})")
-    if run.event.note:
-        reason.append(f" · {run.event.note}", style="dim")
-    return reason
+    return reason_cell(run.result.reason, members, run.event.note)
 
 
 def _short_id(event_id: str | None) -> str:
@@ -271,20 +256,14 @@ def _exceptions_table(report: SimulationReport) -> Table:
     table.add_column("deleted", justify="right")
     table.add_column("History", justify="right")
     for record in report.after:
-        members = record.members()
-        deleted = (
-            f"{len(record.deleted_members)}/{len(members)}"
-            if record.deleted_members or len(members) > 1
-            else "-"
-        )
         status = Text(record.status, style="green" if record.is_closed else "")
         if record.ttl is not None:
             status.append(f"\n{_ttl(record.ttl)}")
         table.add_row(
-            f"{record.record_key.partition_key}\n{record.region}",
-            f"{record.key}\n{(record.resource_type or '-').removeprefix('AWS::')}",
+            record_key_cell(record),
+            exception_cell(record),
             status,
-            deleted,
+            deleted_cell(record),
             str(len(record.history)),
             style="bold" if report.changed(record) else None,
         )
