@@ -22,6 +22,7 @@ from domain.records import RecordKey
 from entrypoints.cli import app
 from entrypoints.cli.render import (
     OUTCOME_STYLE,
+    add_event_columns,
     allowed_accounts,
     deleted_cell,
     exception_cell,
@@ -319,9 +320,7 @@ def _events_table(report: LocalReport) -> Table:
     table.add_column("#", justify="right")
     table.add_column("wave", justify="right")
     table.add_column("account\nregion", overflow="fold")
-    table.add_column("rule\nresource", overflow="fold")
-    table.add_column("outcome", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
+    add_event_columns(table)
     for event in report.events:
         table.add_row(
             str(event.number),

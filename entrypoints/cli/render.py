@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.table import Table
 from rich.text import Text
 
 from domain.outcomes import Outcome
@@ -13,6 +14,7 @@ from entrypoints.settings import Settings
 
 __all__ = [
     "OUTCOME_STYLE",
+    "add_event_columns",
     "allowed_accounts",
     "deleted_cell",
     "exception_cell",
@@ -48,6 +50,13 @@ def scenario_title(prefix: str, scenario: Scenario) -> Text:
 def allowed_accounts(settings: Settings) -> str:
     """The accounts the handler accepts events from, or `any`."""
     return ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+
+
+def add_event_columns(table: Table) -> None:
+    """The columns an events table ends with: rule and resource, outcome, reason."""
+    table.add_column("rule\nresource", overflow="fold")
+    table.add_column("outcome", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
 
 
 def rule_resource_cell(

@@ -18,6 +18,7 @@ from entrypoints.cli import app
 from entrypoints.cli.reconcile import print_sweep_summary
 from entrypoints.cli.render import (
     OUTCOME_STYLE,
+    add_event_columns,
     allowed_accounts,
     deleted_cell,
     exception_cell,
@@ -206,9 +207,7 @@ def _events_table(report: SimulationReport) -> Table:
     table = Table(title="Events, in order", title_justify="left", show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("event\naccount, region", overflow="fold")
-    table.add_column("rule\nresource", overflow="fold")
-    table.add_column("outcome", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
+    add_event_columns(table)
     for run in report.runs:
         result = run.result
         where = f"{result.account_id or '-'} {result.region or ''}".rstrip()
