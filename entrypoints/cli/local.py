@@ -20,6 +20,7 @@ from adapters.aws.dynamo_items import record_to_document
 from application.reconcile import SweepOutcome
 from domain.records import RecordKey
 from entrypoints.cli import app
+from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.cli.render import (
     OUTCOME_STYLE,
     add_event_columns,
@@ -60,7 +61,6 @@ ENVELOPE_NOTE = (
     "they are restored to the sender's, as EventBridge delivers them, before the handler runs."
 )
 EXIT_UNMET = 1
-EXIT_BAD_INPUT = 2
 
 _STYLE = {**OUTCOME_STYLE, FILTERED: "dim italic"}
 
@@ -92,22 +92,18 @@ def local_command(
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
-        typer.echo(f"elm: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(str(error), BAD_INPUT) from None
     stderr = Console(stderr=True, highlight=False)
     try:
         with _progress(stderr, enabled=not as_json) as progress:
             report = run_local_pipeline(loaded, progress)
     except LocalPipelineError as error:
-        typer.echo(f"elm: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(str(error), BAD_INPUT) from None
     except LocalAwsError as error:
-        typer.echo(f"elm: the local AWS could not be set up: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(f"the local AWS could not be set up: {error}") from None
     except (BotoCoreError, ClientError) as error:
         # moto refused a call the pipeline makes: a template or an API it does not support.
-        typer.echo(f"elm: the local AWS refused a call: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(f"the local AWS refused a call: {error}") from None
     elapsed = time.monotonic() - started
     if as_json:
         typer.echo(json.dumps(report_document(report, elapsed), indent=2))
