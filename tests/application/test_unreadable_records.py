@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.in_memory import (
     FixedClock,
     InMemoryExceptionStore,
@@ -9,7 +11,7 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
 )
 from application.errors import RecordFormatError
-from application.handle_change import HandleComplianceChange
+from application.handle_change import HandleComplianceChange, Policy
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord
 from domain.rules import ExceptionFormat, ExceptionType, Rule
@@ -40,3 +42,9 @@ def test_an_unreadable_item_fails_the_record_with_the_reason() -> None:
     assert result.outcome is Outcome.FAILED
     assert "RuleId is not a number" in result.reason
     assert store.writes == []
+
+
+@pytest.mark.parametrize(("field", "value"), [("max_write_attempts", 0), ("retention_days", 0)])
+def test_a_policy_that_could_never_write_is_refused(field: str, value: int) -> None:
+    with pytest.raises(ValueError, match=field):
+        Policy(**{field: value})
