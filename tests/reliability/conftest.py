@@ -1,18 +1,28 @@
-"""Fixtures for the reliability tests: a moto server many threads share, made atomic."""
+"""Fixtures for the reliability tests: a moto server many threads share (made atomic), and
+the Lambda handler wired to AWS adapters on moto with faults on the wire."""
 
 from __future__ import annotations
 
+import io
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import boto3
 import pytest
 import requests
+from aws_wire import LogCapture, Wire, WiredAws
+from injector import Injector
+from moto import mock_aws
 from reliability_aws import EXCEPTIONS_TABLE, RULES_TABLE, WriteLog, new_dynamodb_clients
 
-from adapters.aws import create_tables
+from adapters.aws import AwsClients, client_config, create_tables
+from entrypoints import lambda_handler
+from entrypoints.container import AwsModule, build_container
+from entrypoints.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -70,3 +80,51 @@ def server_aws(
     create_tables(dynamodb_clients[0], EXCEPTIONS_TABLE, RULES_TABLE)
     write_log.clear()
     return dynamodb_clients
+
+
+@pytest.fixture
+def wired(monkeypatch: pytest.MonkeyPatch) -> Iterator[WiredAws]:
+    """The Lambda handler wired to AWS adapters on in-process moto, with `Wire` on the session.
+
+    Clients make one attempt per call (no botocore retries): a fault fails at once, and the
+    test sees exactly the calls ELM made.
+    """
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "ELM_DRY_RUN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_aws():
+        session = boto3.session.Session()
+        create_tables(AwsClients(session).dynamodb(), EXCEPTIONS_TABLE, RULES_TABLE)
+        wire = Wire()
+        wire.attach(session)
+        settings = Settings(exceptions_table=EXCEPTIONS_TABLE, rules_table=RULES_TABLE)
+        aws = WiredAws(session, wire, settings)
+
+        def build() -> Injector:
+            aws.builds += 1
+            clients = AwsClients(session, config=client_config(max_attempts=1))
+            return build_container(AwsModule(aws.settings, clients=clients))
+
+        lambda_handler.use_container_factory(build)
+        try:
+            yield aws
+        finally:
+            lambda_handler.use_container_factory(None)
+
+
+@pytest.fixture
+def captured_log() -> Iterator[LogCapture]:
+    """The handler's log lines (its stream is swapped back after)."""
+    handler = lambda_handler.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    capture = LogCapture(io.StringIO())
+    previous = handler.setStream(capture.buffer)
+    yield capture
+    handler.setStream(previous)
