@@ -95,6 +95,11 @@ class Wire:
         botocore exception)."""
         self.faults.append(Fault(operation, error, when or (lambda _params: True), times))
 
+    def forget(self) -> None:
+        """Forget the calls made so far (the setup's)."""
+        self.calls.clear()
+        self.requests.clear()
+
     def heal(self) -> None:
         """Remove every fault: the cause is fixed."""
         self.faults.clear()
@@ -246,6 +251,7 @@ def seed_estate(aws: WiredAws) -> None:
         for group in groups:
             store.add(ExceptionRecord(RecordKey(account, 1, group), region=REGION))
             aws.wire.config[group] = ConfigResource(deleted=True)
+    aws.wire.forget()
 
 
 def deletion(
