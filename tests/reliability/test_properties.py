@@ -3,8 +3,10 @@
 The event parser: any JSON value, and any valid event with one field replaced or removed,
 yields an outcome (`invalid` among them), never an unhandled exception. Matching: a key that
 differs from the resource in one character never matches it (SPEC §5: exact, never a
-substring). For ARNs that is a character of what §5 compares: the `arn` prefix, the region,
-the account, the resource name, and the separators between them.
+substring). For ARNs that is a character of what identifies the resource: the `arn` prefix,
+the partition (implied by the event's region), the region, the account, the resource name,
+and the separators between them. The service and the resource path before the name are not
+compared (§5): the event names neither in ARN terms.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -125,6 +128,32 @@ def test_any_text_body_yields_an_outcome(text: str) -> None:
 
 # --- matching ---------------------------------------------------------------------------
 
+
+@pytest.mark.parametrize(
+    ("arn", "region", "matches"),
+    [
+        ("arn:aws:s3:::my-bucket", "eu-west-1", True),
+        ("arn:aws-cn:s3:::my-bucket", "eu-west-1", False),
+        ("arn:aws:s3:::my-bucket", "cn-north-1", False),
+        ("arn:aws-cn:s3:::my-bucket", "cn-northwest-1", True),
+        ("arn:aws-us-gov:s3:::my-bucket", "us-gov-west-1", True),
+        ("arn:aws:s3:::my-bucket", "us-gov-east-1", False),
+        ("arn:aws-iso:s3:::my-bucket", "us-iso-east-1", True),
+        ("arn:aws-iso-b:s3:::my-bucket", "us-isob-east-1", True),
+        ("arn:aws-iso-b:s3:::my-bucket", "us-iso-east-1", False),
+        ("arn:aws-x:s3:::my-bucket", "eu-west-1", False),
+    ],
+)
+def test_an_arn_matches_only_in_the_partition_of_the_events_region(
+    arn: str, region: str, matches: bool
+) -> None:
+    resource = ResourceIdentity("AWS::S3::Bucket", "my-bucket")
+    assert (
+        key_matches(arn, ExceptionFormat.RESOURCE_ARN, resource, account_id=ACCOUNT, region=region)
+        is matches
+    )
+
+
 _ID_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x24FF, exclude_categories=("Cs",))
 _NAME_CHARS = st.characters(
     min_codepoint=0x21, max_codepoint=0x24FF, exclude_categories=("Cs",), exclude_characters="/:"
@@ -183,11 +212,10 @@ def test_an_arn_that_differs_from_the_resource_in_one_compared_character_never_m
     scope_end = len(head) + len(region) + len(account) + 2
     tail = len(arn) - len(name) - (1 if resource_path else 0)  # "[/]name"
     # Insertions stay inside the compared parts: one just before ":region" or "/name", or
-    # just after "arn:" or "account:", would land in the partition, service or resource
-    # path, which §5 does not compare.
+    # just after "account:", would land in the service or the resource path.
     key = data.draw(
         st.one_of(
-            one_char_change(arn, 0, 4, inserts=(0, 3)),
+            one_char_change(arn, 0, 8, inserts=(0, 7)),  # "arn:aws:"
             one_char_change(arn, scope, scope_end, inserts=(scope + 1, scope_end - 1)),
             one_char_change(arn, tail, len(arn), inserts=(tail + 1, len(arn))),
         )
