@@ -221,6 +221,9 @@ def test_an_arn_that_differs_from_the_resource_in_one_compared_character_never_m
         )
     )
     assume(key != arn)
+    # A slash doubled after the path ("volume//name") adds an empty path segment: a change
+    # of the resource path, which §5 does not compare, not of the name.
+    assume(not resource_path or key != f"{arn[:tail]}/{arn[tail:]}")
 
     assert key_matches(
         arn, ExceptionFormat.RESOURCE_ARN, resource, account_id=ACCOUNT, region=REGION
