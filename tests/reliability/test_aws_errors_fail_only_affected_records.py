@@ -11,6 +11,8 @@ import pytest
 from aws_wire import (
     ACCOUNT_A,
     ACCOUNT_B,
+    REGION,
+    ConfigResource,
     FakeLambdaContext,
     WiredAws,
     deletion,
@@ -20,6 +22,9 @@ from aws_wire import (
 )
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
+from adapters.aws import DynamoExceptionStore, DynamoRuleCatalog
+from domain.records import ExceptionRecord, RecordKey
+from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.lambda_handler import handler
 
 # m0: sg-a1 (account A), m1: sg-a2 (account A), m2: sg-b1 (account B).
@@ -156,3 +161,41 @@ def test_denied_missing_recorder_and_timeouts_fail_the_record_and_leave_the_exce
 
     _check_only_failed(wired, response, failed, before)
     _retry_applies(wired, failed)
+
+
+@pytest.mark.moto
+def test_an_event_whose_second_write_is_throttled_is_completed_by_the_retry_without_repeats(
+    wired: WiredAws,
+) -> None:
+    # One deleted volume belongs to two composite exceptions: the event writes twice.
+    seed_estate(wired)
+    client = wired.session.client("dynamodb", region_name="us-east-1")
+    DynamoRuleCatalog(client, wired.settings.rules_table).add(
+        Rule(2, "ebs", ExceptionFormat.RESOURCE_ID, ExceptionType.COMPOSITE)
+    )
+    store = DynamoExceptionStore(client, wired.settings.exceptions_table)
+    for key in ("vol-1,vol-2", "vol-1,vol-3"):
+        store.add(ExceptionRecord(RecordKey(ACCOUNT_A, 2, key), region=REGION))
+    wired.wire.config.update(
+        {
+            "vol-1": ConfigResource(deleted=True),
+            "vol-2": ConfigResource(deleted=False),
+            "vol-3": ConfigResource(deleted=False),
+        }
+    )
+    event = sqs_event(deletion(ACCOUNT_A, "vol-1", resource_type="AWS::EC2::Volume", rule="ebs"))
+    wired.wire.fail(
+        "dynamodb.UpdateItem", "ProvisionedThroughputExceededException", _key_is("vol-1,vol-3")
+    )
+
+    assert failed_ids(handler(event, FakeLambdaContext())) == ["m0"]
+    wired.wire.heal()
+    assert failed_ids(handler(event, FakeLambdaContext())) == []
+
+    for key in ("vol-1,vol-2", "vol-1,vol-3"):
+        item = wired.item(f"{ACCOUNT_A}_2", key)
+        assert item is not None
+        assert item["DeletedMembers"] == {"SS": ["vol-1"]}
+        assert [(e["M"]["Action"]["S"], e["M"]["Member"]["S"]) for e in item["History"]["L"]] == [
+            ("member-deleted", "vol-1")
+        ]
