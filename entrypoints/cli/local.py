@@ -19,20 +19,8 @@ from rich.text import Text
 from adapters.aws.dynamo_items import record_to_document
 from application.reconcile import SweepOutcome
 from domain.records import RecordKey
-from entrypoints.cli import app
+from entrypoints.cli import app, render
 from entrypoints.cli._errors import BAD_INPUT, fail
-from entrypoints.cli.render import (
-    OUTCOME_STYLE,
-    add_event_columns,
-    allowed_accounts,
-    deleted_cell,
-    exception_cell,
-    outcome_cell,
-    reason_cell,
-    record_key_cell,
-    rule_resource_cell,
-    scenario_title,
-)
 from entrypoints.local_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local_pipeline import (
     FILTERED,
@@ -62,7 +50,7 @@ ENVELOPE_NOTE = (
 )
 EXIT_UNMET = 1
 
-_STYLE = {**OUTCOME_STYLE, FILTERED: "dim italic"}
+_STYLE = {**render.OUTCOME_STYLE, FILTERED: "dim italic"}
 
 
 @app.command("local")
@@ -264,7 +252,7 @@ def _key(record_key: RecordKey) -> tuple[str, str]:
 def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
     """The report as tables a person reads."""
     scenario = report.scenario
-    console.print(scenario_title("elm local: ", scenario))
+    console.print(render.scenario_title("elm local: ", scenario))
     instances = len(report.target_accounts) * len(report.target_regions)
     console.print(
         f"Local AWS: moto server at {report.endpoint}, in this process. Deployed "
@@ -274,7 +262,7 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
         f"({instances} stack instances)."
     )
     settings = report.settings
-    allowed = allowed_accounts(settings)
+    allowed = render.allowed_accounts(settings)
     console.print(
         f"Handler settings, from the processor's environment in the template: rule prefix "
         f"{settings.rule_prefix or '(none)'}, allowed accounts {allowed}, retention "
@@ -316,13 +304,13 @@ def _events_table(report: LocalReport) -> Table:
     table.add_column("#", justify="right")
     table.add_column("wave", justify="right")
     table.add_column("account\nregion", overflow="fold")
-    add_event_columns(table)
+    render.add_event_columns(table)
     for event in report.events:
         table.add_row(
             str(event.number),
             str(event.wave),
             f"{event.account_id}\n{event.region}",
-            rule_resource_cell(event.rule_name, event.resource_type, event.resource_id),
+            render.rule_resource_cell(event.rule_name, event.resource_type, event.resource_id),
             _outcome(event),
             _reason(event),
         )
@@ -331,7 +319,8 @@ def _events_table(report: LocalReport) -> Table:
 
 def _outcome(event: DeliveredEvent) -> Text:
     style = _STYLE.get(event.outcome, "")
-    return outcome_cell(event.outcome, style, event.event.expect, met=event.meets_expectation)
+    expect = event.event.expect
+    return render.outcome_cell(event.outcome, style, expect, met=event.meets_expectation)
 
 
 def _reason(event: DeliveredEvent) -> Text:
@@ -341,7 +330,7 @@ def _reason(event: DeliveredEvent) -> Text:
     else:
         reason = str(event.log.get("reason", ""))
         members = [m for r in event.log.get("matched_records", []) for m in r.get("members", [])]
-    return reason_cell(reason, members, event.event.note)
+    return render.reason_cell(reason, members, event.event.note)
 
 
 def _print_sweep(report: LocalReport, console: Console) -> None:
@@ -384,11 +373,11 @@ def _exceptions_table(report: LocalReport) -> Table:
     for record in report.after:
         previous = before.get(record.record_key)
         table.add_row(
-            record_key_cell(record),
-            exception_cell(record),
+            render.record_key_cell(record),
+            render.exception_cell(record),
             previous.status if previous else "-",
             Text(record.status, style="green" if record.is_closed else ""),
-            deleted_cell(record),
+            render.deleted_cell(record),
             ", ".join(changed_by.get(_key(record.record_key), [])) or "-",
             style="bold" if previous != record else None,
         )

@@ -14,20 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters.aws.dynamo_items import record_to_document
-from entrypoints.cli import app
+from entrypoints.cli import app, render
 from entrypoints.cli.reconcile import print_sweep_summary
-from entrypoints.cli.render import (
-    OUTCOME_STYLE,
-    add_event_columns,
-    allowed_accounts,
-    deleted_cell,
-    exception_cell,
-    outcome_cell,
-    reason_cell,
-    record_key_cell,
-    rule_resource_cell,
-    scenario_title,
-)
 from entrypoints.reporting import event_fields
 from entrypoints.scenario import ScenarioError, load_scenario
 from entrypoints.simulation import EventRun, SimulationReport, simulate
@@ -163,8 +151,8 @@ def _run_document(run: EventRun) -> dict[str, Any]:
 def _print_tables(report: SimulationReport, console: Console) -> None:
     scenario = report.scenario
     settings = scenario.settings
-    console.print(scenario_title("Scenario ", scenario))
-    allowed = allowed_accounts(settings)
+    console.print(render.scenario_title("Scenario ", scenario))
+    allowed = render.allowed_accounts(settings)
     console.print(
         f"{len(scenario.rules)} rules, {len(scenario.exceptions)} exceptions, "
         f"{len(scenario.resources)} resources in AWS Config, {len(scenario.events)} events. "
@@ -178,7 +166,7 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
         _print_sweep(report, console)
     console.print(_exceptions_table(report))
     counts = ", ".join(
-        f"[{OUTCOME_STYLE[o.value]}]{o.value}[/] {n}" for o, n in report.counts.items()
+        f"[{render.OUTCOME_STYLE[o.value]}]{o.value}[/] {n}" for o, n in report.counts.items()
     )
     console.print(f"Outcomes: {counts}. AWS Config calls: {report.config_calls}.")
     failed = report.failed_message_ids
@@ -207,14 +195,14 @@ def _events_table(report: SimulationReport) -> Table:
     table = Table(title="Events, in order", title_justify="left", show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("event\naccount, region", overflow="fold")
-    add_event_columns(table)
+    render.add_event_columns(table)
     for run in report.runs:
         result = run.result
         where = f"{result.account_id or '-'} {result.region or ''}".rstrip()
         table.add_row(
             str(run.number),
             f"{_short_id(result.event_id)}\n{where}",
-            rule_resource_cell(result.rule_name, result.resource_type, result.resource_id),
+            render.rule_resource_cell(result.rule_name, result.resource_type, result.resource_id),
             _outcome(run),
             _reason(run),
         )
@@ -224,14 +212,14 @@ def _events_table(report: SimulationReport) -> Table:
 def _outcome(run: EventRun) -> Text:
     """The outcome, with a mark saying whether it is the one the scenario expects."""
     outcome = run.result.outcome.value
-    return outcome_cell(
-        outcome, OUTCOME_STYLE[outcome], run.event.expect, met=run.meets_expectation
+    return render.outcome_cell(
+        outcome, render.OUTCOME_STYLE[outcome], run.event.expect, met=run.meets_expectation
     )
 
 
 def _reason(run: EventRun) -> Text:
     members = [m for r in run.result.records for m in r.members]
-    return reason_cell(run.result.reason, members, run.event.note)
+    return render.reason_cell(run.result.reason, members, run.event.note)
 
 
 def _short_id(event_id: str | None) -> str:
@@ -259,10 +247,10 @@ def _exceptions_table(report: SimulationReport) -> Table:
         if record.ttl is not None:
             status.append(f"\n{_ttl(record.ttl)}")
         table.add_row(
-            record_key_cell(record),
-            exception_cell(record),
+            render.record_key_cell(record),
+            render.exception_cell(record),
             status,
-            deleted_cell(record),
+            render.deleted_cell(record),
             str(len(record.history)),
             style="bold" if report.changed(record) else None,
         )
