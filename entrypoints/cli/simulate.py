@@ -59,7 +59,7 @@ def simulate_command(
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"elm: {error}", err=True)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
     if dry_run and not loaded.settings.dry_run:
         # The scenario's expectations describe its own settings, not this override.
@@ -77,12 +77,12 @@ def simulate_command(
     for run in report.unmet:
         assert run.event.expect is not None
         typer.echo(
-            f"error: {loaded.source}: {run.event.label} expected {run.event.expect.value}, "
+            f"elm: {loaded.source}: {run.event.label} expected {run.event.expect.value}, "
             f"got {run.result.outcome.value} ({run.result.reason})",
             err=True,
         )
     if report.sweep_unmet:
-        typer.echo(f"error: {loaded.source}: {report.sweep_unmet}", err=True)
+        typer.echo(f"elm: {loaded.source}: {report.sweep_unmet}", err=True)
     if report.unmet or report.sweep_unmet:
         raise typer.Exit(EXIT_UNMET)
 
