@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -23,13 +23,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from injector import Injector
 
 from application.handle_change import ChangeResult, HandleComplianceChange
 from domain.outcomes import Outcome
-from entrypoints.container import AwsModule, build_container
 from entrypoints.reporting import log_level, result_fields
-from entrypoints.settings import DEFAULT_DEADLINE_MARGIN_SECONDS, Settings
+from entrypoints.runtime import RuntimeContainer
+from entrypoints.settings import Settings
 from entrypoints.sqs_events import messages_from_sqs_event
 
 __all__ = [
@@ -52,48 +51,30 @@ class RecordFailed(Exception):
     """Raised for an `invalid` or `failed` record, so that only that record fails."""
 
 
-def _container_from_env() -> Injector:
-    return build_container(AwsModule(Settings.from_env(os.environ)))
-
-
-_container_factory: Callable[[], Injector] = _container_from_env
-_use_case_cache: HandleComplianceChange | None = None
-_deadline_margin_ms = DEFAULT_DEADLINE_MARGIN_SECONDS * 1000
-
-
-def use_container_factory(factory: Callable[[], Injector] | None = None) -> None:
-    """Build the container with ``factory`` at the next invocation (None: from the
-    environment, as in Lambda). Tests swap adapters here."""
-    global _container_factory, _use_case_cache
-    _container_factory = factory or _container_from_env
-    _use_case_cache = None
+_runtime = RuntimeContainer(logger)
+use_container_factory = _runtime.use_factory
 
 
 def _use_case() -> HandleComplianceChange:
-    global _use_case_cache, _deadline_margin_ms
-    if _use_case_cache is None:
-        try:
-            container = _container_factory()
-            _use_case_cache = container.get(HandleComplianceChange)
-            _deadline_margin_ms = container.get(Settings).deadline_margin_seconds * 1000
-        except ValueError:
-            # A bad setting (SettingsError names the variable): every record would fail.
-            logger.exception("ELM cannot start: bad configuration")
-            raise
-    return _use_case_cache
+    return _runtime.get().get(HandleComplianceChange)
+
+
+def _deadline_margin_ms() -> int:
+    return _runtime.get().get(Settings).deadline_margin_seconds * 1000
 
 
 def _record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     handle = _use_case()
     if lambda_context is not None:
         left_ms = lambda_context.get_remaining_time_in_millis()
-        if left_ms < _deadline_margin_ms:
+        margin_ms = _deadline_margin_ms()
+        if left_ms < margin_ms:
             # Lambda would kill the invocation mid-record, unreported: fail it untouched
             # instead, so SQS delivers it again.
             result = ChangeResult(
                 Outcome.FAILED,
                 f"not started: {left_ms} ms left before the Lambda timeout, under the "
-                f"{_deadline_margin_ms} ms margin (ELM_DEADLINE_MARGIN_SECONDS)",
+                f"{margin_ms} ms margin (ELM_DEADLINE_MARGIN_SECONDS)",
             )
             _report(result, record.message_id)
             raise RecordFailed(f"{result.outcome.value}: {result.reason}")

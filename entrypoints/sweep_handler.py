@@ -11,17 +11,15 @@ said to resume) and ``{"dryRun": true}``; a plain scheduled event sweeps everyth
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from injector import Injector
 
 from application.reconcile import GroupKey, Reconcile, SweepOutcome, SweepReport, SweepRequest
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.runtime import RuntimeContainer
 from entrypoints.sweep_summary import summary_fields
 
 __all__ = [
@@ -47,31 +45,12 @@ class SweepFailed(Exception):
     """At least one group failed: the invocation fails, so the Errors alarm fires."""
 
 
-def _container_from_env() -> Injector:
-    return build_container(AwsModule(Settings.from_env(os.environ)))
-
-
-_container_factory: Callable[[], Injector] = _container_from_env
-_container: Injector | None = None
-
-
-def use_container_factory(factory: Callable[[], Injector] | None = None) -> None:
-    """Build the container with ``factory`` from the next invocation on (None: from the
-    environment, as in Lambda). Tests swap adapters here."""
-    global _container_factory, _container
-    _container_factory = factory or _container_from_env
-    _container = None
+_runtime = RuntimeContainer(logger)
+use_container_factory = _runtime.use_factory
 
 
 def _use_case() -> Reconcile:
-    global _container
-    if _container is None:
-        try:
-            _container = _container_factory()
-        except ValueError:
-            logger.exception("ELM cannot start: bad configuration")
-            raise
-    return _container.get(Reconcile)
+    return _runtime.get().get(Reconcile)
 
 
 @logger.inject_lambda_context(clear_state=True)
