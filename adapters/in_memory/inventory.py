@@ -25,11 +25,17 @@ class InventoryCall:
 
 @define
 class InMemoryInventory:
-    """Resources by (account, region, type, id); records each call, splits by 20 like Config."""
+    """Resources by (account, region, type, id); records each call, splits by 20 like Config.
+
+    ``failure`` makes every lookup raise `TransientError`; ``failing_accounts`` (account id ->
+    message) does so for those accounts only.
+    """
 
     _resources: dict[tuple[str, str, str, str], ResourceState] = field(factory=dict)
     calls: list[InventoryCall] = field(factory=list)
     failure: str | None = None
+    # Per-account failures (AccessDenied in one account while the others answer).
+    failing_accounts: dict[str, str] = field(factory=dict)
     _lock: threading.Lock = field(factory=threading.Lock, repr=False)
 
     def put(
@@ -62,6 +68,8 @@ class InMemoryInventory:
     ) -> Mapping[str, ResourceState]:
         if self.failure is not None:
             raise TransientError(self.failure)
+        if account_id in self.failing_accounts:
+            raise TransientError(self.failing_accounts[account_id])
         found: dict[str, ResourceState] = {}
         ids = list(dict.fromkeys(resource_ids))
         with self._lock:

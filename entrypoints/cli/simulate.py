@@ -1,0 +1,298 @@
+"""`elm simulate SCENARIO.yaml`: the whole decision flow in memory, on a scenario file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from attrs import evolve
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from domain.outcomes import Outcome
+from domain.records import ExceptionRecord
+from entrypoints.cli import app
+from entrypoints.scenario import ScenarioError, load_scenario
+from entrypoints.simulation import EventRun, SimulationReport, simulate
+
+__all__ = ["record_item", "report_document", "simulate_command"]
+
+EXIT_UNMET = 1
+"""An event's outcome differs from its `expect`."""
+EXIT_BAD_SCENARIO = 2
+"""The scenario file cannot be read or is not valid."""
+
+_STYLE = {
+    Outcome.CLOSED: "bold green",
+    Outcome.MEMBER_DELETED: "green",
+    Outcome.DUPLICATE: "cyan",
+    Outcome.NO_MATCH: "blue",
+    Outcome.NOT_CONFIRMED: "yellow",
+    Outcome.IGNORED: "dim",
+    Outcome.REJECTED: "magenta",
+    Outcome.INVALID: "bold red",
+    Outcome.FAILED: "red",
+}
+
+
+@app.command("simulate")
+def simulate_command(
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            metavar="SCENARIO.yaml",
+            help="Rules, exceptions, AWS Config inventory and events (see examples/).",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of tables.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Decide but write nothing, whatever the scenario says "
+            "(its `expect`s are then not checked).",
+        ),
+    ] = False,
+) -> None:
+    """Run a scenario through ELM's decision flow in memory, with no AWS account.
+
+    Prints each event's outcome and the exception table afterwards. Exits 2 on a bad
+    scenario file, 1 when an event's outcome differs from its `expect`, 0 otherwise.
+    """
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_SCENARIO) from None
+    if dry_run and not loaded.settings.dry_run:
+        # The scenario's expectations describe its own settings, not this override.
+        loaded = evolve(
+            loaded,
+            settings=evolve(loaded.settings, dry_run=True),
+            events=tuple(evolve(e, expect=None) for e in loaded.events),
+        )
+    report = simulate(loaded)
+    if as_json:
+        typer.echo(json.dumps(report_document(report), indent=2))
+    else:
+        _print_tables(report, Console(highlight=False))
+    for run in report.unmet:
+        assert run.event.expect is not None
+        typer.echo(
+            f"error: {loaded.source}: {run.event.label} expected {run.event.expect.value}, "
+            f"got {run.result.outcome.value} ({run.result.reason})",
+            err=True,
+        )
+    if report.unmet:
+        raise typer.Exit(EXIT_UNMET)
+
+
+def report_document(report: SimulationReport) -> dict[str, Any]:
+    """The report as JSON-ready data: events, the table after, and the totals."""
+    settings = report.scenario.settings
+    return {
+        "scenario": report.scenario.source,
+        "description": report.scenario.description,
+        "dry_run": settings.dry_run,
+        "events": [_run_document(run) for run in report.runs],
+        "exceptions": [record_item(r) for r in report.after],
+        "summary": {
+            "outcomes": {o.value: n for o, n in report.counts.items()},
+            "events": len(report.runs),
+            "records_changed": sum(1 for r in report.after if report.changed(r)),
+            "config_calls": report.config_calls,
+            "unmet_expectations": len(report.unmet),
+        },
+        "batchItemFailures": [{"itemIdentifier": m} for m in report.failed_message_ids],
+    }
+
+
+def record_item(record: ExceptionRecord) -> dict[str, Any]:
+    """An exception record in the attribute names of `Config-ResourceExceptions` (SPEC §3)."""
+    item: dict[str, Any] = {
+        "AccountId_RuleId": record.record_key.partition_key,
+        "Exception": record.key,
+        "RuleId": record.rule_id,
+        "Region": record.region,
+        "ExceptionStatus": record.status,
+    }
+    if record.resource_type is not None:
+        item["ResourceType"] = record.resource_type
+    if record.deleted_members:
+        item["DeletedMembers"] = sorted(record.deleted_members)
+    if record.history:
+        item["History"] = [
+            {
+                "EventId": h.event_id,
+                "At": h.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "Action": h.action.value,
+                **({"Member": h.member} if h.member is not None else {}),
+            }
+            for h in record.history
+        ]
+    if record.last_modified_by is not None:
+        item["LastModifiedBy"] = record.last_modified_by
+    if record.update_timestamp is not None:
+        item["UpdateTimeStamp"] = record.update_timestamp
+    if record.ttl is not None:
+        item["TTL"] = record.ttl
+    return item
+
+
+def _run_document(run: EventRun) -> dict[str, Any]:
+    result = run.result
+    document: dict[str, Any] = {
+        "event": run.event.label,
+        "message_id": run.message_id,
+        "event_id": result.event_id,
+        "account": result.account_id,
+        "region": result.region,
+        "rule": result.rule_name,
+        "resource_type": result.resource_type,
+        "resource_id": result.resource_id,
+        "outcome": result.outcome.value,
+        "reason": result.reason,
+        "records": [
+            {
+                "AccountId_RuleId": r.record_key.partition_key,
+                "Exception": r.record_key.key,
+                "outcome": r.outcome.value,
+                "members": list(r.members),
+            }
+            for r in result.records
+        ],
+        "batch_item_failure": run.batch_failed,
+        "dry_run": result.dry_run,
+    }
+    if run.event.expect is not None:
+        document["expected"] = run.event.expect.value
+    if run.event.note is not None:
+        document["note"] = run.event.note
+    return document
+
+
+def _print_tables(report: SimulationReport, console: Console) -> None:
+    scenario = report.scenario
+    settings = scenario.settings
+    title = f"Scenario {scenario.source}"
+    if scenario.description:
+        title += f": {scenario.description.strip()}"
+    console.print(Text(title, style="bold"))
+    allowed = ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+    console.print(
+        f"{len(scenario.rules)} rules, {len(scenario.exceptions)} exceptions, "
+        f"{len(scenario.resources)} resources in AWS Config, {len(scenario.events)} events. "
+        f"Rule prefix {settings.rule_prefix or '(none)'!s}, allowed accounts {allowed}, "
+        f"retention {settings.retention_days} days"
+        + (", DRY RUN: nothing is written" if settings.dry_run else "")
+        + "."
+    )
+    console.print(_events_table(report))
+    console.print(_exceptions_table(report))
+    counts = ", ".join(f"[{_STYLE[o]}]{o.value}[/] {n}" for o, n in report.counts.items())
+    console.print(f"Outcomes: {counts}. AWS Config calls: {report.config_calls}.")
+    failed = report.failed_message_ids
+    if failed:
+        console.print(
+            f"batchItemFailures: {', '.join(failed)} (SQS delivers them again, then to the DLQ)."
+        )
+
+
+def _events_table(report: SimulationReport) -> Table:
+    # Two-line cells keep the table readable in 80 columns; --json has every field apart.
+    table = Table(title="Events, in order", title_justify="left", show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("event\naccount, region", overflow="fold")
+    table.add_column("rule\nresource", overflow="fold")
+    table.add_column("outcome", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
+    for run in report.runs:
+        result = run.result
+        where = f"{result.account_id or '-'} {result.region or ''}".rstrip()
+        resource = result.resource_id or "-"
+        if result.resource_type:
+            resource = f"{result.resource_type.removeprefix('AWS::')} {resource}"
+        table.add_row(
+            str(run.number),
+            f"{_short_id(result.event_id)}\n{where}",
+            f"{result.rule_name or '-'}\n{resource}",
+            _outcome(run),
+            _reason(run),
+        )
+    return table
+
+
+def _outcome(run: EventRun) -> Text:
+    """The outcome, with a mark saying whether it is the one the scenario expects."""
+    outcome = run.result.outcome
+    text = Text(outcome.value, style=_STYLE[outcome])
+    expect = run.event.expect
+    if expect is not None and run.meets_expectation:
+        text.append(" ✓", style="green")
+    elif expect is not None:
+        text.append(f"\n✗ expected {expect.value}", style="bold red")
+    return text
+
+
+def _reason(run: EventRun) -> Text:
+    reason = Text(run.result.reason)
+    members = [m for r in run.result.records for m in r.members]
+    if members:
+        reason.append(f" (members recorded: {', '.join(members)})")
+    if run.event.note:
+        reason.append(f" · {run.event.note}", style="dim")
+    return reason
+
+
+def _short_id(event_id: str | None) -> str:
+    """Event ids are often UUIDs; the first eight characters tell them apart in a table."""
+    if event_id is None:
+        return "-"
+    return event_id if len(event_id) <= 12 else event_id[:8] + "…"
+
+
+def _exceptions_table(report: SimulationReport) -> Table:
+    table = Table(
+        title="Exceptions after the events",
+        title_justify="left",
+        caption="bold: changed by these events. deleted: composite members confirmed deleted.",
+        caption_justify="left",
+        show_lines=True,
+    )
+    table.add_column("AccountId_RuleId\nRegion", overflow="fold")
+    table.add_column("Exception\nResourceType", overflow="fold", ratio=1)
+    table.add_column("ExceptionStatus\nTTL", overflow="fold")
+    table.add_column("deleted", justify="right")
+    table.add_column("History", justify="right")
+    for record in report.after:
+        members = record.members()
+        deleted = (
+            f"{len(record.deleted_members)}/{len(members)}"
+            if record.deleted_members or len(members) > 1
+            else "-"
+        )
+        status = Text(record.status, style="green" if record.is_closed else "")
+        if record.ttl is not None:
+            status.append(f"\n{_ttl(record.ttl)}")
+        table.add_row(
+            f"{record.record_key.partition_key}\n{record.region}",
+            f"{record.key}\n{(record.resource_type or '-').removeprefix('AWS::')}",
+            status,
+            deleted,
+            str(len(record.history)),
+            style="bold" if report.changed(record) else None,
+        )
+    return table
+
+
+def _ttl(ttl: int | None) -> str:
+    if ttl is None:
+        return "-"
+    return f"{datetime.fromtimestamp(ttl, UTC):%Y-%m-%d}"

@@ -1,0 +1,149 @@
+"""Run a scenario through the real decision flow, every port on its in-memory twin.
+
+The adapters are wired by the composition root exactly as the tests wire them; only the
+scenario's contents differ. Events arrive one at a time, one minute apart, so that a short-form
+deletion can change the simulated AWS Config inventory just before its event is handled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from attrs import frozen
+
+from adapters.in_memory import (
+    FixedClock,
+    InMemoryExceptionStore,
+    InMemoryInventory,
+    InMemoryRuleCatalog,
+)
+from application.handle_change import ChangeResult
+from application.ports import Message
+from application.process_batch import ProcessBatch
+from domain.outcomes import Outcome
+from domain.records import ExceptionRecord, RecordKey
+from entrypoints.container import InMemoryModule, build_container
+from entrypoints.scenario import Deletion, Scenario, ScenarioEvent
+
+__all__ = ["EVENT_SPACING", "EventRun", "SimulationReport", "simulate"]
+
+EVENT_SPACING = timedelta(minutes=1)
+"""The simulated time between two events."""
+
+
+@frozen
+class EventRun:
+    """One scenario event and what ELM made of it."""
+
+    number: int
+    event: ScenarioEvent
+    message_id: str
+    result: ChangeResult
+    batch_failed: bool
+
+    @property
+    def meets_expectation(self) -> bool:
+        """True when the event declares no expected outcome, or got the one it declares."""
+        return self.event.expect is None or self.event.expect is self.result.outcome
+
+
+@frozen
+class SimulationReport:
+    """Every event's result and the exception table before and after."""
+
+    scenario: Scenario
+    runs: tuple[EventRun, ...]
+    before: tuple[ExceptionRecord, ...]
+    after: tuple[ExceptionRecord, ...]
+    config_calls: int
+
+    @property
+    def failed_message_ids(self) -> list[str]:
+        """What the handler would report in `batchItemFailures` (SQS retries them)."""
+        return [r.message_id for r in self.runs if r.batch_failed]
+
+    @property
+    def unmet(self) -> list[EventRun]:
+        """Events whose outcome differs from their `expect`."""
+        return [r for r in self.runs if not r.meets_expectation]
+
+    @property
+    def counts(self) -> dict[Outcome, int]:
+        """How many events ended in each outcome, in the order of `Outcome`."""
+        counted = Counter(r.result.outcome for r in self.runs)
+        return {o: counted[o] for o in Outcome if counted[o]}
+
+    def changed(self, record: ExceptionRecord) -> bool:
+        """True when the simulation changed ``record``."""
+        return _by_key(self.before).get(record.record_key) != record
+
+
+def simulate(scenario: Scenario) -> SimulationReport:
+    """Run every event of ``scenario`` in order and report what happened."""
+    rules = InMemoryRuleCatalog()
+    for rule in scenario.rules:
+        rules.add(rule)
+    store = InMemoryExceptionStore()
+    for record in scenario.exceptions:
+        store.add(record)
+    inventory = InMemoryInventory(failing_accounts=dict(scenario.failing_accounts))
+    names: dict[tuple[str, str, str, str], str | None] = {}
+    for resource in scenario.resources:
+        inventory.put(
+            resource.account_id,
+            resource.region,
+            resource.resource_type,
+            resource.resource_id,
+            name=resource.name,
+            deleted=resource.deleted,
+        )
+        identity = (
+            resource.account_id,
+            resource.region,
+            resource.resource_type,
+            resource.resource_id,
+        )
+        names[identity] = resource.name
+    clock = FixedClock(scenario.start)
+    container = build_container(
+        InMemoryModule(
+            scenario.settings, rules=rules, store=store, inventory=inventory, clock=clock
+        )
+    )
+    batch = container.get(ProcessBatch)
+    before = tuple(store.scan_all())
+    runs: list[EventRun] = []
+    for number, event in enumerate(scenario.events, start=1):
+        if number > 1:
+            clock.advance(EVENT_SPACING)
+        if event.deletion is not None:
+            _delete(inventory, names, event.deletion)
+        message = Message(f"msg-{number}", event.body)
+        report = batch.execute([message])
+        (_, result) = report.results[0]
+        failed = message.message_id in report.failed_message_ids
+        runs.append(EventRun(number, event, message.message_id, result, failed))
+    return SimulationReport(
+        scenario=scenario,
+        runs=tuple(runs),
+        before=before,
+        after=tuple(store.scan_all()),
+        config_calls=len(inventory.calls),
+    )
+
+
+def _delete(
+    inventory: InMemoryInventory,
+    names: dict[tuple[str, str, str, str], str | None],
+    deletion: Deletion,
+) -> None:
+    """Make AWS Config report the resource deleted, keeping the name it was declared with."""
+    identity = (deletion.account_id, deletion.region, deletion.resource_type, deletion.resource_id)
+    name = deletion.name or names.get(identity)
+    names[identity] = name
+    inventory.put(*identity, name=name, deleted=True)
+
+
+def _by_key(records: tuple[ExceptionRecord, ...]) -> dict[RecordKey, ExceptionRecord]:
+    return {r.record_key: r for r in records}
