@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import boto3
 from adapters.in_memory import FixedClock
 from application.handle_change import HandleComplianceChange
 from application.ports import ResourceInventory
+from benchmarks.counting import install as install_counting
 from benchmarks.data import Dataset
 from benchmarks.emulation import (
     config_answers,
@@ -62,15 +64,21 @@ def elm_adapters_available() -> str | None:
 
 
 @contextmanager
-def emulated_aws(dataset: Dataset) -> Iterator[None]:
-    """moto in-process, with fair Queries and Config answering for ``dataset``."""
+def emulated_aws(dataset: Dataset, *, fair_queries: bool = True) -> Iterator[None]:
+    """moto in-process, with fair Queries (unless told not to) and Config answering for
+    ``dataset``."""
     from moto import mock_aws
 
+    install_counting()
     saved = {k: os.environ.get(k) for k in _FAKE_CREDENTIALS}
     os.environ.update(_FAKE_CREDENTIALS)
     boto3.DEFAULT_SESSION = None
     try:
-        with mock_aws(), partition_queries(), config_answers(dataset):
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(mock_aws())
+            if fair_queries:
+                stack.enter_context(partition_queries())
+            stack.enter_context(config_answers(dataset))
             yield
     finally:
         for key, value in saved.items():

@@ -68,7 +68,7 @@ def _remember_table(params: dict[str, Any], context: dict[str, Any], **_: Any) -
 def _after_call(event_name: str, parsed: Any, context: dict[str, Any], **_: Any) -> None:
     if not _active:
         return
-    _, service, operation = event_name.split(".", 2)
+    _event, service, operation = event_name.split(".", 2)
     for counter in _active:
         counter.record(service, operation, context.get(_TABLE), parsed)
 

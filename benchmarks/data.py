@@ -20,6 +20,7 @@ from entrypoints.sample_events import deletion_event
 
 __all__ = [
     "ACCOUNTS",
+    "COMPOSITE_MEMBERS",
     "KINDS",
     "REGIONS",
     "RESOURCE_TYPES",
@@ -27,6 +28,7 @@ __all__ = [
     "Dataset",
     "DeletedResource",
     "account_ids",
+    "busiest_account",
     "generate",
     "make_rules",
 ]
@@ -132,14 +134,29 @@ def _records(size: int, rules: tuple[Rule, ...], rng: random.Random) -> Iterator
         rule = rng.choice(rules)
         region = rng.choice(REGIONS)
         yield ExceptionRecord(
-            record_key=RecordKey(account_id, rule.rule_id, _key(rule.kind, index, account_id, region)),
+            record_key=RecordKey(
+                account_id, rule.rule_id, _key(rule.kind, index, account_id, region)
+            ),
             region=region,
             status="ACTIVE",
         )
 
 
-def generate(size: int, events_per_kind: int = 200, *, seed: int = _SEED) -> Dataset:
+def busiest_account(size: int, *, seed: int = _SEED) -> str:
+    """The account holding the most records of ``generate(size)`` (the lowest id on a tie)."""
+    counts: dict[str, int] = {}
+    for record in _records(size, make_rules(), random.Random(f"{seed}-{size}")):
+        counts[record.account_id] = counts.get(record.account_id, 0) + 1
+    return min(counts, key=lambda a: (-counts[a], a))
+
+
+def generate(
+    size: int, events_per_kind: int = 200, *, account: str | None = None, seed: int = _SEED
+) -> Dataset:
     """``size`` open records and ``events_per_kind`` deletion events of each kind.
+
+    With ``account``, every event comes from that account (as many as it has records of
+    each kind, up to ``events_per_kind``).
 
     Every event names a resource that has an exception (so it runs the whole flow: rule,
     candidates, Config, close). Composite events delete the first member; Config reports
@@ -153,7 +170,11 @@ def generate(size: int, events_per_kind: int = 200, *, seed: int = _SEED) -> Dat
     deleted: list[DeletedResource] = []
     existing: list[DeletedResource] = []
     for kind in KINDS:
-        indexes = [i for i, r in enumerate(records) if by_id[r.rule_id].kind is kind]
+        indexes = [
+            i
+            for i, r in enumerate(records)
+            if by_id[r.rule_id].kind is kind and account in (None, r.account_id)
+        ]
         chosen = sorted(rng.sample(indexes, min(events_per_kind, len(indexes))))
         kind_events = []
         for n, index in enumerate(chosen):
@@ -167,7 +188,10 @@ def generate(size: int, events_per_kind: int = 200, *, seed: int = _SEED) -> Dat
             if kind is ExceptionKind.COMPOSITE:
                 existing.extend(
                     DeletedResource(
-                        record.account_id, record.region, resource_type, _resource_id(kind, index, m)
+                        record.account_id,
+                        record.region,
+                        resource_type,
+                        _resource_id(kind, index, m),
                     )
                     for m in range(1, COMPOSITE_MEMBERS)
                 )

@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore import handlers
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
 from benchmarks.data import Dataset, DeletedResource
@@ -106,13 +108,22 @@ def load_rules(client: Any, table: str, dataset: Dataset) -> None:
 
 
 def load_records(client: Any, table: str, dataset: Dataset) -> None:
-    """Write the data set's exception records."""
-    _write(client, table, [record_item(r) for r in dataset.records])
+    """Put the data set's exception records straight into moto's table.
+
+    Set-up, not measured: the items are the ones BatchWriteItem would write, without the
+    HTTP round trip per 25 items that makes loading 100,000 records take minutes.
+    """
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][client.meta.region_name]
+    for record in dataset.records:
+        backend.put_item(table, record_item(record))
 
 
 @contextmanager
 def partition_queries() -> Iterator[None]:
     """Make moto's base-table Query visit only the queried partition (see the module doc)."""
+    if getattr(Table.query, "partition_only", False):
+        yield
+        return
     original: Callable[..., Any] = Table.query
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
@@ -126,6 +137,7 @@ def partition_queries() -> Iterator[None]:
         finally:
             del self.all_items
 
+    query.partition_only = True  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     try:
         yield
@@ -176,7 +188,7 @@ def _respond(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, 
         return None
     parsed = _answers[-1].answer(context.get(_PARAMS, {}))
     parsed["ResponseMetadata"] = {"HTTPStatusCode": 200, "RetryAttempts": 0}
-    return AWSResponse("https://config.bench.local/", 200, {}, None), parsed
+    return AWSResponse("https://config.bench.local/", 200, HTTPHeaders(), None), parsed
 
 
 @contextmanager

@@ -58,7 +58,9 @@ class ReferenceHandler:
         """The seed's entry point: an SQS event of one record."""
         records = event["Records"]
         if len(records) != 1:
-            raise ValueError(f"the seed design takes one message per invocation, got {len(records)}")
+            raise ValueError(
+                f"the seed design takes one message per invocation, got {len(records)}"
+            )
         self.handle(records[0]["body"])
         return {}
 
@@ -97,7 +99,9 @@ class ReferenceHandler:
                     region=change.region,
                 )
                 for key in (
-                    split_members(item["Exception"]["S"]) if composite else (item["Exception"]["S"],)
+                    split_members(item["Exception"]["S"])
+                    if composite
+                    else (item["Exception"]["S"],)
                 )
             )
         ]
@@ -146,7 +150,7 @@ class ReferenceHandler:
             RoleArn=f"arn:aws:iam::{change.account_id}:role/{_ROLE}",
             RoleSessionName="elm-seed",
         )["Credentials"]
-        config = self._session.client(
+        config: Any = self._session.client(
             "config",
             region_name=change.region,
             aws_access_key_id=credentials["AccessKeyId"],

@@ -92,8 +92,9 @@ def _commit() -> str:
 
 def machine() -> str:
     """Date, machine and interpreter, for the table's heading."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {platform.machine()} · "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · load average {load} · {platform.machine()} · "
         f"{os.cpu_count()} CPUs ({_cpu_model()}) · Python {platform.python_version()} · "
         f"{platform.system()} · commit {_commit()}"
     )
@@ -101,10 +102,11 @@ def machine() -> str:
 
 def render(sections: Sequence[Section], *, heading: str, quick: bool) -> str:
     """The markdown: the table, then each figure's method and notes."""
+    mode = " · **quick mode** (small sizes, not the published figures)" if quick else ""
     lines = [
         f"# {heading}",
         "",
-        f"{machine()}{' · **quick mode** (small sizes, not the published figures)' if quick else ''}",
+        f"{machine()}{mode}",
         "",
         "| # | figure | ELM | reference (scan-based) | ratio | target | met? |",
         "|---|---|---|---|---|---|---|",
@@ -137,4 +139,3 @@ def render(sections: Sequence[Section], *, heading: str, quick: bool) -> str:
     if not missed and not unmeasured:
         lines.append("Every figure meets its target.")
     return "\n".join(lines) + "\n"
-
