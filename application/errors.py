@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConflictError", "TransientError"]
+__all__ = ["ConflictError", "RecordFormatError", "TransientError"]
 
 
 class TransientError(Exception):
@@ -14,3 +14,11 @@ class TransientError(Exception):
 
 class ConflictError(Exception):
     """A conditional write lost a race: the record changed since it was read."""
+
+
+class RecordFormatError(ValueError):
+    """A stored item does not have its table's format; the message names the item and attribute.
+
+    Retrying may not help, but failing the record sends it to the DLQ, where it waits for the
+    item to be repaired instead of being lost.
+    """

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field, frozen, validators
 
-from application.errors import ConflictError, TransientError
+from application.errors import ConflictError, RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, ResourceInventory, ResourceState, RuleCatalog
 from domain.deletion import is_deletion_event
 from domain.events import ComplianceChange, InvalidEvent
@@ -20,7 +20,9 @@ from domain.rules import ExceptionFormat, ExceptionKind, Rule
 
 __all__ = ["ChangeResult", "HandleComplianceChange", "Policy", "RecordResult"]
 
-_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE)
+# The event's outcome is the strongest of its records'; NO_MATCH comes last, when every
+# matched record vanished between the read and the write.
+_OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE, Outcome.NO_MATCH)
 
 
 @frozen
@@ -29,9 +31,9 @@ class Policy:
 
     rule_prefix: str = ""
     allowed_accounts: frozenset[str] | None = None
-    retention_days: int = 90
+    retention_days: int = field(default=90, validator=validators.ge(1))
     dry_run: bool = False
-    max_write_attempts: int = 5
+    max_write_attempts: int = field(default=5, validator=validators.ge(1))
 
 
 @frozen
@@ -114,6 +116,8 @@ class HandleComplianceChange:
             return self._handle(change)
         except TransientError as error:
             return ChangeResult.about(change, Outcome.FAILED, f"transient error: {error}")
+        except RecordFormatError as error:
+            return ChangeResult.about(change, Outcome.FAILED, f"unreadable item: {error}")
 
     def _authenticity(self, change: ComplianceChange) -> str | None:
         if change.envelope_account is not None and change.envelope_account != change.account_id:
@@ -179,6 +183,10 @@ class HandleComplianceChange:
             )
         results = tuple(self._close(change, rule, record, identity, states) for record in pending)
         outcome = next(o for o in _OUTCOME_RANK if any(r.outcome is o for r in results))
+        if outcome is Outcome.NO_MATCH:
+            return ChangeResult.about(
+                change, outcome, "the matching exception was removed before the write", results
+            )
         verb = "would be" if self.policy.dry_run else "was"
         return ChangeResult.about(
             change,

@@ -17,8 +17,9 @@ __all__ = [
 ]
 
 MAX_RESOURCE_ID_LENGTH = 1024
-_ACCOUNT_RE = re.compile(r"\d{12}")
-_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+# re.ASCII: without it \d also matches Arabic-Indic, full-width and other Unicode digits.
+_ACCOUNT_RE = re.compile(r"\d{12}", re.ASCII)
+_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", re.ASCII)
 _RESOURCE_TYPE_RE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MAX_RULE_NAME_LENGTH = 128

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from injector import Injector, Module, provider, singleton
 
+from adapters.aws import AwsClients
 from adapters.in_memory import (
     FixedClock,
     InMemoryExceptionStore,
     InMemoryInventory,
     InMemoryRuleCatalog,
+    SystemClock,
 )
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
 from application.process_batch import ProcessBatch
+from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.settings import Settings
 
-__all__ = ["CoreModule", "InMemoryModule", "build_container"]
+__all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
 
 
 class CoreModule(Module):
@@ -76,6 +79,39 @@ class InMemoryModule(Module):
     @provider
     def clock(self) -> Clock:
         return self._clock
+
+
+class AwsModule(Module):
+    """The ports on AWS: DynamoDB tables named by the settings, the system clock.
+
+    `ResourceInventory` (STS + AWS Config) is not provided here yet.
+    """
+
+    def __init__(self, settings: Settings, *, clients: AwsClients | None = None) -> None:
+        self._settings = settings
+        self._clients = clients or aws_clients(settings)
+
+    @provider
+    def settings(self) -> Settings:
+        return self._settings
+
+    @provider
+    def clients(self) -> AwsClients:
+        return self._clients
+
+    @singleton
+    @provider
+    def rules(self) -> RuleCatalog:
+        return rule_catalog(self._settings, self._clients)
+
+    @singleton
+    @provider
+    def store(self) -> ExceptionStore:
+        return exception_store(self._settings, self._clients)
+
+    @provider
+    def clock(self) -> Clock:
+        return SystemClock()
 
 
 def build_container(*modules: Module) -> Injector:

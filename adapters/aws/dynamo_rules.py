@@ -1,0 +1,125 @@
+"""`Config-Master` on DynamoDB: the `RuleCatalog` port, served from an in-process cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from adapters.aws.dynamo_items import RULES_HASH_KEY, rule_from_item
+from adapters.aws.errors import translated
+from domain.rules import Rule
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+__all__ = ["DEFAULT_CACHE_SECONDS", "DynamoRuleCatalog"]
+
+DEFAULT_CACHE_SECONDS = 300.0
+
+
+class DynamoRuleCatalog:
+    """The rules table, read whole at most once per ``cache_seconds``.
+
+    Events name a rule by `RuleName`, but the table is keyed by `RuleId` and existing
+    adopters' tables have no index on the name, so a lookup by name cannot be a GetItem
+    or a Query. The table is small (one item per Config rule), so one paginated Scan per
+    cache period serves every lookup of a warm Lambda; a rule added in the console is seen
+    within ``cache_seconds``.
+    """
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        cache_seconds: float = DEFAULT_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._rules: dict[int, Rule] | None = None
+        self._loaded_at = 0.0
+
+    @property
+    def table_name(self) -> str:
+        """The table's name."""
+        return self._table
+
+    def find_by_name(self, rule_name: str) -> Rule | None:
+        """The rule of that name, or None."""
+        return next((r for r in self._cached().values() if r.name == rule_name), None)
+
+    def get(self, rule_id: int) -> Rule | None:
+        """The rule of that id, or None."""
+        return self._cached().get(rule_id)
+
+    def list_rules(self) -> list[Rule]:
+        """Every rule, by id."""
+        return sorted(self._cached().values(), key=lambda r: r.rule_id)
+
+    def add(self, rule: Rule) -> None:
+        """Register (or replace) a rule and drop the cache.
+
+        An UpdateItem, not a PutItem, so attributes ELM does not model survive a replace.
+        """
+        names = {
+            "#name": "RuleName",
+            "#format": "ExceptionFormat",
+            "#type": "ExceptionType",
+            "#types": "ResourceTypes",
+        }
+        values: dict[str, AttributeValueTypeDef] = {
+            ":name": {"S": rule.name},
+            ":format": {"S": rule.exception_format.value},
+            ":type": {"S": rule.exception_type.value},
+        }
+        expression = "SET #name = :name, #format = :format, #type = :type"
+        if rule.resource_types:
+            values[":types"] = {"SS": sorted(rule.resource_types)}
+            expression += ", #types = :types"
+        else:
+            expression += " REMOVE #types"
+        with translated(f"write rule {rule.rule_id} to {self._table}"):
+            self._client.update_item(
+                TableName=self._table,
+                Key={RULES_HASH_KEY: {"N": str(rule.rule_id)}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget the cached rules; the next lookup reads the table."""
+        with self._lock:
+            self._rules = None
+
+    def _cached(self) -> dict[int, Rule]:
+        with self._lock:
+            now = self._monotonic()
+            if self._rules is None or now - self._loaded_at >= self._cache_seconds:
+                self._rules = self._load()
+                self._loaded_at = now
+            return self._rules
+
+    def _load(self) -> dict[int, Rule]:
+        rules: dict[int, Rule] = {}
+        start: dict[str, AttributeValueTypeDef] | None = None
+        while True:
+            request: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
+            if start:
+                request["ExclusiveStartKey"] = start
+            with translated(f"scan {self._table}"):
+                page = self._client.scan(**request)
+            for item in page.get("Items", []):
+                rule = rule_from_item(item)
+                rules[rule.rule_id] = rule
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return rules

@@ -1,0 +1,176 @@
+"""`Config-ResourceExceptions` on DynamoDB: the `ExceptionStore` port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from adapters.aws.dynamo_items import (
+    EXCEPTIONS_HASH_KEY,
+    history_to_attribute,
+    item_key,
+    record_from_item,
+    record_to_item,
+)
+from adapters.aws.errors import translated
+from domain.lifecycle import RecordUpdate
+from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+__all__ = ["DynamoExceptionStore"]
+
+# Every attribute goes through a placeholder: `TTL`, `Region` and others are reserved words.
+_NAMES = {
+    "#pk": EXCEPTIONS_HASH_KEY,
+    "#status": "ExceptionStatus",
+    "#deleted": "DeletedMembers",
+    "#history": "History",
+    "#by": "LastModifiedBy",
+    "#stamp": "UpdateTimeStamp",
+    "#type": "ResourceType",
+    "#ttl": "TTL",
+}
+
+
+class DynamoExceptionStore:
+    """Exception records in a DynamoDB table keyed (`AccountId_RuleId`, `Exception`).
+
+    The event path reads with one consistent Query per (account, rule) and writes each
+    change with one conditional UpdateItem, which touches only the attributes ELM owns:
+    whatever else an item holds survives.
+    """
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @property
+    def table_name(self) -> str:
+        """The table's name."""
+        return self._table
+
+    def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
+        """Every record under one `AccountId_RuleId`: a consistent, paginated Query."""
+        partition = f"{account_id}_{rule_id}"
+        records: list[ExceptionRecord] = []
+        start: dict[str, AttributeValueTypeDef] | None = None
+        while True:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": EXCEPTIONS_HASH_KEY},
+                "ExpressionAttributeValues": {":pk": {"S": partition}},
+                "ConsistentRead": True,
+            }
+            if start:
+                request["ExclusiveStartKey"] = start
+            with translated(f"query {self._table} for {partition}"):
+                page = self._client.query(**request)
+            records.extend(record_from_item(item) for item in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return records
+
+    def get(self, record_key: RecordKey) -> ExceptionRecord | None:
+        """One record, read consistently, or None."""
+        with translated(f"get {self._describe(record_key)}"):
+            response = self._client.get_item(
+                TableName=self._table, Key=item_key(record_key), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return None if item is None else record_from_item(item)
+
+    def apply(self, update: RecordUpdate) -> None:
+        """One conditional UpdateItem; `ConflictError` when the record moved on.
+
+        The condition is the state the update was decided from: the item exists, is open,
+        still has ``expected_deleted_count`` deleted members (members are only ever added,
+        so the same count means the same set) and holds none of the members being added.
+        """
+        values: dict[str, AttributeValueTypeDef] = {
+            ":closed": {"S": CLOSED_STATUS},
+            ":by": {"S": update.last_modified_by},
+            ":stamp": {"S": update.update_timestamp},
+            ":type": {"S": update.resource_type},
+        }
+        conditions = ["attribute_exists(#pk)", "#status <> :closed"]
+        if update.expected_deleted_count == 0:
+            conditions.append("attribute_not_exists(#deleted)")
+        else:
+            values[":count"] = {"N": str(update.expected_deleted_count)}
+            conditions.append("size(#deleted) = :count")
+            for index, member in enumerate(sorted(update.members_added)):
+                values[f":m{index}"] = {"S": member}
+                conditions.append(f"NOT contains(#deleted, :m{index})")
+        sets = ["#by = :by", "#stamp = :stamp", "#type = :type"]
+        if update.history:
+            values[":empty"] = {"L": []}
+            values[":entries"] = history_to_attribute(update.history)
+            sets.append("#history = list_append(if_not_exists(#history, :empty), :entries)")
+        if update.closure is not None:
+            values[":status"] = {"S": update.closure.status}
+            values[":ttl"] = {"N": str(int(update.closure.ttl))}
+            sets.extend(["#status = :status", "#ttl = :ttl"])
+        expression = "SET " + ", ".join(sets)
+        if update.members_added:
+            values[":added"] = {"SS": sorted(update.members_added)}
+            expression += " ADD #deleted :added"
+        condition = " AND ".join(conditions)
+        # DynamoDB rejects placeholders that no expression uses.
+        names = {k: v for k, v in _NAMES.items() if k in expression or k in condition}
+        with translated(f"update {self._describe(update.record_key)}"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=item_key(update.record_key),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+
+    def add(self, record: ExceptionRecord) -> None:
+        """Register (or replace) a record: a PutItem, for registration only."""
+        self.put_item(record_to_item(record))
+
+    def put_item(self, item: Mapping[str, AttributeValueTypeDef]) -> ExceptionRecord:
+        """Write a whole item, extra attributes included, after checking it reads as a record.
+
+        For imports, where items carry attributes ELM does not model.
+        """
+        record = record_from_item(item)
+        with translated(f"put {self._describe(record.record_key)}"):
+            self._client.put_item(TableName=self._table, Item=dict(item))
+        return record
+
+    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+        """Every open record, one Scan page at a time (the sweep only)."""
+        yield from self._scan(
+            page_size,
+            FilterExpression="attribute_not_exists(#status) OR #status <> :closed",
+            ExpressionAttributeNames={"#status": "ExceptionStatus"},
+            ExpressionAttributeValues={":closed": {"S": CLOSED_STATUS}},
+        )
+
+    def scan_all(self) -> Iterator[ExceptionRecord]:
+        """Every record, one Scan page at a time (listing)."""
+        yield from self._scan(100)
+
+    def _scan(self, page_size: int, **filters: Any) -> Iterator[ExceptionRecord]:
+        start: dict[str, AttributeValueTypeDef] | None = None
+        while True:
+            request: dict[str, Any] = {"TableName": self._table, "Limit": page_size, **filters}
+            if start:
+                request["ExclusiveStartKey"] = start
+            with translated(f"scan {self._table}"):
+                page = self._client.scan(**request)
+            for item in page.get("Items", []):
+                yield record_from_item(item)
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def _describe(self, record_key: RecordKey) -> str:
+        return f"{self._table} item ({record_key.partition_key}, {record_key.key})"

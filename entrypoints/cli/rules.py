@@ -1,0 +1,94 @@
+"""`elm rules list/add`: read and register rules in `Config-Master`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from domain.rules import ExceptionFormat, ExceptionType, Rule
+from entrypoints.cli import app
+from entrypoints.cli._aws import BAD_INPUT, fail, reported, tables
+
+__all__ = ["rules_app"]
+
+rules_app = typer.Typer(
+    name="rules", help="Read and register rules in the rules table.", no_args_is_help=True
+)
+app.add_typer(rules_app)
+
+
+def _document(rule: Rule) -> dict[str, object]:
+    document: dict[str, object] = {
+        "RuleId": rule.rule_id,
+        "RuleName": rule.name,
+        "ExceptionFormat": rule.exception_format.value,
+        "ExceptionType": rule.exception_type.value,
+    }
+    if rule.resource_types:
+        document["ResourceTypes"] = sorted(rule.resource_types)
+    return document
+
+
+@rules_app.command("list")
+def list_rules(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every rule."""
+    catalog = tables().catalog()
+    with reported():
+        rules = catalog.list_rules()
+    if as_json:
+        typer.echo(json.dumps([_document(r) for r in rules], indent=2))
+        return
+    table = Table(title=f"{catalog.table_name}: {len(rules)} rule(s)")
+    for column in ("RuleId", "RuleName", "ExceptionFormat", "ExceptionType", "ResourceTypes"):
+        table.add_column(column, overflow="fold")
+    for rule in rules:
+        table.add_row(
+            str(rule.rule_id),
+            rule.name,
+            rule.exception_format.value,
+            rule.exception_type.value,
+            ", ".join(sorted(rule.resource_types)),
+        )
+    Console().print(table)
+
+
+@rules_app.command("add")
+def add_rule(
+    rule_id: Annotated[int, typer.Option("--rule-id", min=0, help="RuleId (the key).")],
+    name: Annotated[str, typer.Option("--name", help="The Config rule name in events.")],
+    exception_format: Annotated[
+        ExceptionFormat, typer.Option("--format", help="How exceptions name resources.")
+    ],
+    exception_type: Annotated[
+        ExceptionType, typer.Option("--type", help="One resource, or a group.")
+    ],
+    resource_types: Annotated[
+        list[str] | None,
+        typer.Option("--resource-type", help="A resource type the rule evaluates (repeatable)."),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a rule with the same RuleId.")
+    ] = False,
+) -> None:
+    """Register a rule."""
+    if not name.strip():
+        raise fail("--name must not be empty", BAD_INPUT)
+    rule = Rule(
+        rule_id, name.strip(), exception_format, exception_type, frozenset(resource_types or ())
+    )
+    catalog = tables().catalog()
+    with reported():
+        existing = catalog.get(rule_id)
+        same_name = catalog.find_by_name(rule.name)
+        if existing is not None and not replace:
+            raise fail(f"rule {rule_id} already exists ({existing.name}); use --replace")
+        if same_name is not None and same_name.rule_id != rule_id:
+            raise fail(f"rule name {rule.name!r} is already rule {same_name.rule_id}")
+        catalog.add(rule)
+    typer.echo(f"rule {rule_id} ({rule.name}) written to {catalog.table_name}")

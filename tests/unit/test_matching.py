@@ -1,0 +1,176 @@
+"""Which exception keys name a deleted resource (SPEC §5): exact, never a substring."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.matching import Arn, ResourceIdentity, key_matches
+from domain.rules import ExceptionFormat
+
+ACCOUNT = "111122223333"
+OTHER_ACCOUNT = "444455556666"
+REGION = "eu-west-1"
+
+
+def _matches(key: str, fmt: ExceptionFormat, resource_id: str, name: str | None = None) -> bool:
+    identity = ResourceIdentity("AWS::Any::Thing", resource_id, name)
+    return key_matches(key, fmt, identity, account_id=ACCOUNT, region=REGION)
+
+
+class TestArnParse:
+    @pytest.mark.parametrize(
+        ("text", "parts"),
+        [
+            ("arn:aws:s3:::my-bucket", ("aws", "s3", "", "", "my-bucket")),
+            (
+                f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-1",
+                ("aws", "ec2", REGION, ACCOUNT, "security-group/sg-1"),
+            ),
+            (
+                f"arn:aws:rds:{REGION}:{ACCOUNT}:db:my-db",
+                ("aws", "rds", REGION, ACCOUNT, "db:my-db"),
+            ),
+            (
+                f"arn:aws:iam::{ACCOUNT}:role/team/app-role",
+                ("aws", "iam", "", ACCOUNT, "role/team/app-role"),
+            ),
+            (
+                f"arn:aws-us-gov:ec2:us-gov-west-1:{ACCOUNT}:volume/vol-1",
+                ("aws-us-gov", "ec2", "us-gov-west-1", ACCOUNT, "volume/vol-1"),
+            ),
+            (
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/fn:*",
+                ("aws", "logs", REGION, ACCOUNT, "log-group:/aws/lambda/fn:*"),
+            ),
+        ],
+    )
+    def test_well_formed_arns_split_into_their_parts(
+        self, text: str, parts: tuple[str, ...]
+    ) -> None:
+        arn = Arn.parse(text)
+        assert arn is not None
+        assert (arn.partition, arn.service, arn.region, arn.account, arn.resource) == parts
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "my-bucket",
+            "arn:aws:s3::my-bucket",  # five parts
+            "ARN:aws:s3:::my-bucket",
+            "urn:aws:s3:::my-bucket",
+            "arn::s3:::my-bucket",  # no partition
+            "arn:aws::::my-bucket",  # no service
+            "arn:aws:s3:::",  # no resource
+            f"arn:aws:ec2:{REGION}:1111:volume/vol-1",  # short account
+            f"arn:aws:ec2:{REGION}:11112222333x:volume/vol-1",
+            "arn:aws:ec2:eu-west-1:" + "\u0661" * 12 + ":volume/vol-1",  # non-ASCII digits
+            "",
+        ],
+    )
+    def test_malformed_arns_are_refused(self, text: str) -> None:
+        assert Arn.parse(text) is None
+
+    @pytest.mark.parametrize(
+        ("text", "name"),
+        [
+            ("arn:aws:s3:::my-bucket", "my-bucket"),
+            (f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-1", "sg-1"),
+            (f"arn:aws:iam::{ACCOUNT}:role/team/app-role", "app-role"),
+            (f"arn:aws:rds:{REGION}:{ACCOUNT}:db:my-db", "my-db"),
+            (f"arn:aws:sns:{REGION}:{ACCOUNT}:topic-name", "topic-name"),
+            # A '/' anywhere wins over later ':' separators.
+            (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/fn", "fn"),
+            (f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/", ""),
+        ],
+    )
+    def test_resource_name_is_after_the_last_slash_else_the_last_colon(
+        self, text: str, name: str
+    ) -> None:
+        arn = Arn.parse(text)
+        assert arn is not None
+        assert arn.resource_name == name
+
+
+class TestIdKeys:
+    def test_key_equal_to_the_resource_id_matches(self) -> None:
+        assert _matches("sg-0abc123", ExceptionFormat.RESOURCE_ID, "sg-0abc123")
+
+    def test_key_equal_to_the_resource_name_matches(self) -> None:
+        assert _matches("web-sg", ExceptionFormat.RESOURCE_ID, "sg-0abc123", "web-sg")
+
+    @pytest.mark.parametrize(
+        ("key", "resource_id"),
+        [
+            ("db", "db-prod"),
+            ("db-prod", "db"),
+            ("sg-0abc12", "sg-0abc123"),
+            ("SG-0ABC123", "sg-0abc123"),
+            (" sg-0abc123", "sg-0abc123"),
+            ("sg-0abc123,sg-2", "sg-0abc123"),  # a composite key is not an ID key
+        ],
+    )
+    def test_near_misses_do_not_match(self, key: str, resource_id: str) -> None:
+        assert not _matches(key, ExceptionFormat.RESOURCE_ID, resource_id)
+
+    def test_near_miss_of_the_name_does_not_match(self) -> None:
+        assert not _matches("web", ExceptionFormat.RESOURCE_ID, "sg-1", "web-sg")
+
+    def test_no_name_means_only_the_id_can_match(self) -> None:
+        identity = ResourceIdentity("AWS::Any::Thing", "sg-1")
+        assert not identity.is_named("")
+        assert identity.is_named("sg-1")
+
+    def test_an_arn_key_under_an_id_rule_is_compared_as_text(self) -> None:
+        key = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-1"
+        assert not _matches(key, ExceptionFormat.RESOURCE_ID, "sg-1")
+
+
+class TestArnKeys:
+    @pytest.mark.parametrize(
+        "key",
+        [
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-1",
+            f"arn:aws:ec2::{ACCOUNT}:security-group/sg-1",
+            f"arn:aws:ec2:{REGION}::security-group/sg-1",
+            "arn:aws:ec2:::security-group/sg-1",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1",
+            f"arn:aws-cn:ec2:{REGION}:{ACCOUNT}:security-group/sg-1",
+        ],
+    )
+    def test_arn_of_the_resource_with_the_events_or_empty_account_and_region_matches(
+        self, key: str
+    ) -> None:
+        assert _matches(key, ExceptionFormat.RESOURCE_ARN, "sg-1")
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            f"arn:aws:ec2:{REGION}:{OTHER_ACCOUNT}:security-group/sg-1",
+            f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/sg-1",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-10",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/xsg-1",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1/other",
+            "sg-1",
+            "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
+        ],
+    )
+    def test_other_account_region_resource_or_malformed_arn_does_not_match(self, key: str) -> None:
+        assert not _matches(key, ExceptionFormat.RESOURCE_ARN, "sg-1")
+
+    def test_s3_bucket_arn_has_neither_account_nor_region(self) -> None:
+        assert _matches("arn:aws:s3:::my-bucket", ExceptionFormat.RESOURCE_ARN, "my-bucket")
+        assert not _matches(
+            "arn:aws:s3:::my-bucket-logs", ExceptionFormat.RESOURCE_ARN, "my-bucket"
+        )
+
+    def test_db_does_not_match_db_prod(self) -> None:
+        arn = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:db-prod"
+        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "db")
+        assert _matches(arn, ExceptionFormat.RESOURCE_ARN, "db-prod")
+
+    def test_resource_part_equal_to_the_resource_name_matches(self) -> None:
+        # IAM roles: Config's resourceId is an opaque ID, the ARN carries the role name.
+        arn = f"arn:aws:iam::{ACCOUNT}:role/team/app-role"
+        assert _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", "app-role")
+        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID")
+        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", "app")
