@@ -21,9 +21,12 @@ from benchmarks.endtoend import api_calls_per_event, end_to_end
 from benchmarks.reads import reads_per_event
 from benchmarks.report import Section, render
 
-__all__ = ["FULL", "QUICK", "Sizes", "main", "run"]
+__all__ = ["FULL", "QUICK", "README_END", "README_START", "Sizes", "main", "run", "update_readme"]
 
 RESULTS = Path(__file__).with_name("results.md")
+README = Path(__file__).parent.parent / "README.md"
+README_START = "<!-- benchmarks:start (written by `make bench`) -->"
+README_END = "<!-- benchmarks:end -->"
 
 
 @frozen
@@ -131,7 +134,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is not None:
         output.write_text(table, encoding="utf-8")
         print(f"written to {output}", file=sys.stderr)
+    if not args.quick and args.output is None and update_readme(README, table):
+        print(f"table updated in {README}", file=sys.stderr)
     return 0
+
+
+def update_readme(readme: Path, table: str) -> bool:
+    """Put ``table`` (without its title) between the README's benchmark markers, if any."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return False
+    body = table.split("\n", 1)[1].strip()
+    # The README's own heading introduces the table; its subsections go one level down.
+    body = body.replace("\n## Method\n", "\n#### Method\n")
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    readme.write_text(f"{before}{README_START}\n{body}\n{README_END}{after}", encoding="utf-8")
+    return True
 
 
 if __name__ == "__main__":

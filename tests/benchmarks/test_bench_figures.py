@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks.aws import elm_adapters_available
 from benchmarks.data import KINDS
 from benchmarks.endtoend import handler_available
 from benchmarks.report import Met, Row, Section, render
-from benchmarks.run import Sizes, run
+from benchmarks.run import README_END, README_START, Sizes, run, update_readme
 from domain.rules import ExceptionKind
 
 needs_elm_adapters = pytest.mark.skipif(
@@ -107,3 +109,26 @@ def test_a_missed_target_is_listed_under_the_table() -> None:
 
     assert "Missed targets: 2. Slow" in table
     assert "why and the fix" in table
+
+
+def test_readme_table_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# ELM\nintro\n{README_START}\nold table\n{README_END}\n## After\nkept\n", encoding="utf-8"
+    )
+
+    assert update_readme(readme, "# ELM benchmarks\n\n| new | table |\n\n## Method\n\n1. m\n")
+
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text
+    assert f"{README_START}\n| new | table |\n\n#### Method\n\n1. m\n{README_END}" in text
+    assert text.startswith("# ELM\nintro\n")
+    assert text.endswith("## After\nkept\n")
+
+
+def test_readme_without_markers_is_left_alone(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# ELM\n", encoding="utf-8")
+
+    assert not update_readme(readme, "# t\n| a |\n")
+    assert readme.read_text(encoding="utf-8") == "# ELM\n"
