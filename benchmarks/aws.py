@@ -18,9 +18,9 @@ from benchmarks.data import Dataset
 from benchmarks.emulation import (
     config_answers,
     create_seed_tables,
+    indexed_tables,
     load_records,
     load_rules,
-    partition_queries,
 )
 from benchmarks.reference import ReferenceHandler
 
@@ -64,9 +64,9 @@ def elm_adapters_available() -> str | None:
 
 
 @contextmanager
-def emulated_aws(dataset: Dataset, *, fair_queries: bool = True) -> Iterator[None]:
-    """moto in-process, with fair Queries (unless told not to) and Config answering for
-    ``dataset``."""
+def emulated_aws(dataset: Dataset, *, indexed: bool = True) -> Iterator[None]:
+    """moto in-process, its tables indexed (unless told not to; see `indexed_tables`), and
+    Config answering for ``dataset``."""
     from moto import mock_aws
 
     install_counting()
@@ -76,8 +76,8 @@ def emulated_aws(dataset: Dataset, *, fair_queries: bool = True) -> Iterator[Non
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(mock_aws())
-            if fair_queries:
-                stack.enter_context(partition_queries())
+            if indexed:
+                stack.enter_context(indexed_tables())
             stack.enter_context(config_answers(dataset))
             yield
     finally:

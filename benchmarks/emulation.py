@@ -2,10 +2,12 @@
 
 Two things moto (5.2) does not do as AWS does, and how the benchmarks deal with them:
 
-- moto's Query sorts every item of the table to find one partition, so its cost grows with
-  the table even though its result and ScannedCount do not. `partition_queries()` hands a
-  base-table Query only its partition's items: the same items, order and ScannedCount
-  (the counts are unchanged), at the cost DynamoDB charges, proportional to the partition.
+- moto's Query sorts every item of the table to find one partition, and each Scan page
+  sorts the whole table again and walks it from the start to its start key, so a Query
+  costs as much as a Scan and a Scan costs pages x table. `indexed_tables()` hands moto's
+  own Query and Scan code only the items it would keep (the partition; the items from the
+  start key on), so results, ScannedCount and LastEvaluatedKey are unchanged and the time
+  is closer to DynamoDB's: a Query proportional to its partition, a Scan to the table.
 - moto's Config never reports a deleted resource. `config_answers()` answers
   `ListDiscoveredResources` from the data set through a botocore `before-call` hook (the
   call is still made by the client, and counted, but never reaches moto).
@@ -13,6 +15,7 @@ Two things moto (5.2) does not do as AWS does, and how the benchmarks deal with 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +25,7 @@ from botocore import handlers
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
 from benchmarks.data import Dataset, DeletedResource
@@ -31,9 +35,9 @@ from domain.rules import Rule
 __all__ = [
     "config_answers",
     "create_seed_tables",
+    "indexed_tables",
     "load_records",
     "load_rules",
-    "partition_queries",
     "record_item",
     "rule_item",
 ]
@@ -118,31 +122,109 @@ def load_records(client: Any, table: str, dataset: Dataset) -> None:
         backend.put_item(table, record_item(record))
 
 
+class _SortedItems:
+    """A table's items in moto's scan order, kept until an item is put or deleted."""
+
+    def __init__(self) -> None:
+        self.version = -1
+        self.items: list[Any] = []
+        self.keys: list[tuple[Any, Any]] = []
+
+
+_VERSION = "_bench_version"
+_SORTED = "_bench_sorted"
+
+
+def _sorted_items(table: Table) -> _SortedItems:
+    cache: _SortedItems = table.__dict__.setdefault(_SORTED, _SortedItems())
+    version = table.__dict__.get(_VERSION, 0)
+    if cache.version != version:
+        cache.items = sorted(
+            (item for partition in table.items.values() for item in partition.values()),
+            key=lambda item: (item.hash_key, item.range_key),
+        )
+        cache.keys = [(item.hash_key, item.range_key) for item in cache.items]
+        cache.version = version
+    return cache
+
+
 @contextmanager
-def partition_queries() -> Iterator[None]:
-    """Make moto's base-table Query visit only the queried partition (see the module doc)."""
-    if getattr(Table.query, "partition_only", False):
-        yield
-        return
-    original: Callable[..., Any] = Table.query
-
-    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        if index_name is not None or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = list(self.items.get(hash_key, {}).values())
-        self.all_items = lambda: sorted(partition, key=lambda item: item.range_key)  # type: ignore[method-assign]
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    query.partition_only = True  # type: ignore[attr-defined]
-    Table.query = query  # type: ignore[method-assign]
+def _items_view(table: Table, items: list[Any]) -> Iterator[None]:
+    table.all_items = lambda: items  # type: ignore[method-assign]
     try:
         yield
     finally:
-        Table.query = original  # type: ignore[method-assign]
+        del table.all_items
+
+
+@contextmanager
+def indexed_tables() -> Iterator[None]:
+    """Make moto's base-table Query and Scan cost what DynamoDB's do (see the module doc).
+
+    A Query is handed only its partition's items; a Scan page is handed the items from its
+    start key on, from a sorted list kept until the next put or delete. moto then runs its
+    own code on them: the items, ScannedCount and LastEvaluatedKey are the ones it returns
+    without this (tests/benchmarks checks that).
+    """
+    if getattr(Table.query, "indexed", False):
+        yield
+        return
+    query: Callable[..., Any] = Table.query
+    scan: Callable[..., Any] = Table.scan
+    put_item: Callable[..., Any] = Table.put_item
+    delete_item: Callable[..., Any] = Table.delete_item
+
+    def indexed_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name is not None or hash_key is None or not self.range_key_attr:
+            return query(self, hash_key, *args, **kwargs)
+        partition = sorted(self.items.get(hash_key, {}).values(), key=lambda i: i.range_key)
+        with _items_view(self, partition):
+            return query(self, hash_key, *args, **kwargs)
+
+    def indexed_scan(
+        self: Table, filters: Any, limit: Any, exclusive_start_key: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        index_name = kwargs.get("index_name", args[1] if len(args) > 1 else None)
+        if index_name is not None or not self.range_key_attr:
+            return scan(self, filters, limit, exclusive_start_key, *args, **kwargs)
+        cache = _sorted_items(self)
+        start = 0
+        if exclusive_start_key:
+            key = (
+                DynamoType(exclusive_start_key[self.hash_key_attr]),
+                DynamoType(exclusive_start_key[self.range_key_attr]),
+            )
+            start = bisect.bisect_left(cache.keys, key)
+        with _items_view(self, cache.items[start:]):
+            return scan(self, filters, limit, exclusive_start_key, *args, **kwargs)
+
+    def bump(self: Table) -> None:
+        self.__dict__[_VERSION] = self.__dict__.get(_VERSION, 0) + 1
+
+    def counted_put(self: Table, *args: Any, **kwargs: Any) -> Any:
+        bump(self)
+        return put_item(self, *args, **kwargs)
+
+    def counted_delete(self: Table, *args: Any, **kwargs: Any) -> Any:
+        bump(self)
+        return delete_item(self, *args, **kwargs)
+
+    indexed_query.indexed = True  # type: ignore[attr-defined]
+    patches = {
+        "query": indexed_query,
+        "scan": indexed_scan,
+        "put_item": counted_put,
+        "delete_item": counted_delete,
+    }
+    originals = {"query": query, "scan": scan, "put_item": put_item, "delete_item": delete_item}
+    for name, patch in patches.items():
+        setattr(Table, name, patch)
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(Table, name, original)
 
 
 class _ConfigAnswers:

@@ -313,8 +313,8 @@ def end_to_end(size: int, events_per_kind: int, reference_events: int) -> Sectio
         f"container, on the first {reference_events} of the same events (its cost per event "
         f"does not depend on which events: the Scans read the whole table). Each design on "
         f"its own copy of the tables in one moto (in-process), wall time around the "
-        f"invocations only; Config answered by a botocore hook. moto's Query is made to "
-        f"visit only its partition, as DynamoDB does (see benchmarks/emulation.py); moto's "
+        f"invocations only; Config answered by a botocore hook. moto's Query and Scan "
+        f"visit only the items they keep, as DynamoDB does (benchmarks/emulation.py); moto's "
         f"per-call overhead (a Python HTTP emulation) dominates both designs, so the ratio "
         f"understates what the read counts of figure 1 mean on real DynamoDB."
     )
