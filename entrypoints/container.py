@@ -5,6 +5,7 @@ from __future__ import annotations
 from injector import Injector, Module, provider, singleton
 
 from adapters.aws import AwsClients
+from adapters.aws.config_inventory import ConfigServiceInventory
 from adapters.in_memory import (
     FixedClock,
     InMemoryExceptionStore,
@@ -82,10 +83,9 @@ class InMemoryModule(Module):
 
 
 class AwsModule(Module):
-    """The ports on AWS: DynamoDB tables named by the settings, the system clock.
-
-    `ResourceInventory` (STS + AWS Config) is not provided here yet.
-    """
+    """The ports on AWS: DynamoDB tables named by the settings, AWS Config in the target
+    accounts through ``ELM_CONFIG_ROLE_NAME``, the system clock. Each adapter is made once per
+    container, and its clients lazily, on first use."""
 
     def __init__(self, settings: Settings, *, clients: AwsClients | None = None) -> None:
         self._settings = settings
@@ -112,6 +112,11 @@ class AwsModule(Module):
     @provider
     def clock(self) -> Clock:
         return SystemClock()
+
+    @singleton
+    @provider
+    def inventory(self, clock: Clock) -> ResourceInventory:
+        return ConfigServiceInventory(self._clients, self._settings.config_role_name, clock=clock)
 
 
 def build_container(*modules: Module) -> Injector:

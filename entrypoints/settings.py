@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from attrs import frozen
@@ -16,6 +17,7 @@ DEFAULT_RULES_TABLE = "Config-Master"
 DEFAULT_CONFIG_ROLE_NAME = "Role-Config-Mgmt"
 DEFAULT_RETENTION_DAYS = 90
 
+_ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -43,7 +45,7 @@ class Settings:
         return cls(
             exceptions_table=_name(env, "ELM_EXCEPTIONS_TABLE", DEFAULT_EXCEPTIONS_TABLE),
             rules_table=_name(env, "ELM_RULES_TABLE", DEFAULT_RULES_TABLE),
-            config_role_name=_name(env, "ELM_CONFIG_ROLE_NAME", DEFAULT_CONFIG_ROLE_NAME),
+            config_role_name=_role_name(env),
             rule_prefix=env.get("ELM_RULE_PREFIX", "").strip(),
             retention_days=_retention(env.get("ELM_RETENTION_DAYS")),
             allowed_accounts=_accounts(env.get("ELM_ALLOWED_ACCOUNTS")),
@@ -66,6 +68,17 @@ def _name(env: Mapping[str, str], variable: str, default: str) -> str:
     value = env.get(variable, default).strip()
     if not value:
         raise SettingsError(f"{variable} must not be empty")
+    return value
+
+
+def _role_name(env: Mapping[str, str]) -> str:
+    value = _name(env, "ELM_CONFIG_ROLE_NAME", DEFAULT_CONFIG_ROLE_NAME)
+    # Only the name: the role ARN is built from it (arn:<partition>:iam::<account>:role/<name>).
+    if not _ROLE_NAME_RE.fullmatch(value):
+        raise SettingsError(
+            "ELM_CONFIG_ROLE_NAME must be an IAM role name: up to 64 letters, digits and "
+            f"+=,.@_- with no path (got {value[:80]!r})"
+        )
     return value
 
 

@@ -1,6 +1,7 @@
-"""The AWS adapters: DynamoDB store and catalog, and the client factory they share."""
+"""The AWS adapters: DynamoDB store and catalog, AWS Config inventory, and their client factory."""
 
 from adapters.aws.clients import AwsClients, Credentials, client_config
+from adapters.aws.config_inventory import ConfigServiceInventory
 from adapters.aws.dynamo_items import MalformedItemError
 from adapters.aws.dynamo_rules import DynamoRuleCatalog
 from adapters.aws.dynamo_store import DynamoExceptionStore
@@ -8,6 +9,7 @@ from adapters.aws.tables import create_tables
 
 __all__ = [
     "AwsClients",
+    "ConfigServiceInventory",
     "Credentials",
     "DynamoExceptionStore",
     "DynamoRuleCatalog",

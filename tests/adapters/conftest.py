@@ -1,4 +1,5 @@
-"""Fixtures for the adapter tests: moto's in-process AWS, the two tables, a call log."""
+"""Fixtures for the adapter tests: moto's in-process AWS, the two tables, a call log, and a
+session of stubbed clients."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from attrs import define, field
+from boto_sessions import StubbedSession
 from moto import mock_aws
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, create_tables
@@ -86,3 +88,11 @@ def dynamo_store(dynamodb: DynamoDBClient) -> DynamoExceptionStore:
 @pytest.fixture
 def dynamo_catalog(dynamodb: DynamoDBClient) -> DynamoRuleCatalog:
     return DynamoRuleCatalog(dynamodb, RULES_TABLE)
+
+
+@pytest.fixture
+def stubbed_session() -> Iterator[StubbedSession]:
+    """A session of Stubber-backed clients; fails the test if a queued response went unused."""
+    session = StubbedSession()
+    yield session
+    session.assert_no_pending_responses()

@@ -110,12 +110,13 @@ class Scene:
         return record
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["memory", pytest.param("aws", marks=pytest.mark.moto)])
 def wiring(request: pytest.FixtureRequest) -> Iterator[Wiring]:
     """The system under test, built by the named wiring (see tests/bdd/wiring.py).
 
-    A new wiring is a class in `WIRINGS` and its name here; one that needs an emulator can
-    be marked, e.g. ``pytest.param("aws", marks=pytest.mark.moto)``.
+    Every scenario runs once per wiring: "memory" (every port on its twin) and "aws" (the
+    DynamoDB adapters on moto, marked ``moto``). A new wiring is a class in `WIRINGS` and
+    its name here.
     """
     built = WIRINGS[request.param]()
     try:

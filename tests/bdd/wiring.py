@@ -6,23 +6,31 @@ with. A wiring builds the system through the composition root
 (`entrypoints.container.build_container` plus an adapter module) and delivers each event
 through `ProcessBatch`, as the queue would.
 
-To add a wiring (for instance "aws": the DynamoDB adapters on moto, with the in-memory
-Config inventory, since moto's Config cannot report deleted resources):
-1. write a class implementing `Wiring` below (it may start moto in ``__init__`` and stop it
-   in `Wiring.close`);
+Two wirings exist: "memory" (`MemoryWiring`, every port on its twin) and "aws"
+(`AwsWiring`, the DynamoDB adapters on moto with the in-memory Config inventory). To add one:
+1. write a class implementing `Wiring` below (it may start an emulator in ``__init__`` and
+   stop it in `Wiring.close`);
 2. add it to `WIRINGS` under its name, and the name to the fixture's ``params``.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import os
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Protocol
+from unittest import mock
 
+import boto3
 from attrs import evolve
+from injector import Injector, Module, provider
+from moto import mock_aws
 
+from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, create_tables
 from adapters.in_memory import (
     FixedClock,
     InMemoryExceptionStore,
@@ -30,14 +38,14 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
 )
 from application.handle_change import ChangeResult
-from application.ports import Message
+from application.ports import Clock, Message, ResourceInventory
 from application.process_batch import ProcessBatch
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
-from entrypoints.container import InMemoryModule, build_container
+from entrypoints.container import AwsModule, InMemoryModule, build_container
 from entrypoints.settings import Settings
 
-__all__ = ["WIRINGS", "MemoryWiring", "Wiring"]
+__all__ = ["WIRINGS", "AwsWiring", "MemoryWiring", "Wiring"]
 
 
 class Wiring(Protocol):
@@ -170,5 +178,144 @@ class MemoryWiring:
         """Nothing to release."""
 
 
-WIRINGS: dict[str, Callable[[], Wiring]] = {"memory": MemoryWiring}
+# Fake credentials and a fixed region: nothing the wiring does can reach a real account, and
+# a developer's profile or endpoint cannot redirect it.
+_FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB")
+
+
+@functools.cache
+def _fake_clients() -> AwsClients:
+    """One client factory, on fake credentials, for every `AwsWiring` of the run.
+
+    Building a boto3 client (its session loading the endpoint and service models) costs
+    more than a whole scenario on moto; the client itself holds no state of its own, and
+    moto, imported above, intercepts it whenever a `mock_aws` is active.
+    """
+    session = boto3.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+        region_name="us-east-1",
+    )
+    return AwsClients(session)
+
+
+class _TwinsModule(Module):
+    """Overrides `AwsModule` for the inventory and the clock; listed after it, so it wins.
+
+    Whether or not `AwsModule` provides a `ResourceInventory` itself, the binding here is
+    the one the container uses.
+    """
+
+    def __init__(self, inventory: InMemoryInventory, clock: FixedClock) -> None:
+        self._inventory = inventory
+        self._clock = clock
+
+    @provider
+    def inventory(self) -> ResourceInventory:
+        return self._inventory
+
+    @provider
+    def clock(self) -> Clock:
+        return self._clock
+
+
+class AwsWiring:
+    """The DynamoDB store and rule catalog on moto, wired by `AwsModule`.
+
+    The two tables live in an in-process `mock_aws`, started here and stopped by `close`;
+    the use case, the `DynamoExceptionStore` and the `DynamoRuleCatalog` are the ones the
+    composition root builds for Lambda. Only the Config inventory and the clock are
+    replaced (`_TwinsModule`): the inventory by `InMemoryInventory`, because moto's AWS
+    Config ignores ``includeDeletedResources`` and never reports ``resourceDeletionTime``
+    (a deleted resource just vanishes), so it cannot say "deleted"; the clock by a
+    `FixedClock`, so the features can check timestamps and TTLs exactly.
+    """
+
+    def __init__(self) -> None:
+        with ExitStack() as stack:
+            stack.enter_context(mock.patch.dict(os.environ, _FAKE_ENVIRONMENT))
+            for name in _UNSET:
+                os.environ.pop(name, None)
+            stack.enter_context(mock_aws())
+            self._settings = Settings()
+            self._clients = _fake_clients()
+            dynamodb = self._clients.dynamodb()
+            create_tables(dynamodb, self._settings.exceptions_table, self._settings.rules_table)
+            self._store = DynamoExceptionStore(dynamodb, self._settings.exceptions_table)
+            self._rules = DynamoRuleCatalog(dynamodb, self._settings.rules_table)
+            # Everything started; `close` stops it (moto first, then the environment).
+            self._started = stack.pop_all()
+        self._inventory = InMemoryInventory()
+        self._clock = FixedClock()
+        self._messages = itertools.count(1)
+
+    def add_rule(self, rule: Rule) -> None:
+        self._rules.add(rule)
+
+    def add_exception(self, record: ExceptionRecord) -> None:
+        self._store.add(record)
+
+    def config_reports(
+        self,
+        account_id: str,
+        region: str,
+        resource_type: str,
+        resource_id: str,
+        *,
+        name: str | None = None,
+        deleted: bool = True,
+    ) -> None:
+        self._inventory.put(
+            account_id, region, resource_type, resource_id, name=name, deleted=deleted
+        )
+
+    def config_fails(self, reason: str) -> None:
+        self._inventory.failure = reason
+
+    def set_policy(self, **changes: Any) -> None:
+        self._settings = evolve(self._settings, **changes)
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def deliver(self, body: Mapping[str, Any] | str) -> ChangeResult:
+        # A container per delivery, as in `MemoryWiring`: settings changed by a step take
+        # effect at once, and each container's rule catalog starts with an empty cache, so
+        # a rule added between deliveries is seen by the next one.
+        process = self.container().get(ProcessBatch)
+        text = body if isinstance(body, str) else json.dumps(body)
+        message = Message(f"message-{next(self._messages)}", text)
+        ((_, result),) = process.execute([message]).results
+        return result
+
+    def container(self) -> Injector:
+        """The composition root as the next delivery gets it: `AwsModule`, then the twins."""
+        return build_container(
+            AwsModule(self._settings, clients=self._clients),
+            _TwinsModule(self._inventory, self._clock),
+        )
+
+    def record(self, record_key: RecordKey) -> ExceptionRecord | None:
+        return self._store.get(record_key)
+
+    def records(self) -> list[ExceptionRecord]:
+        # A Scan's order is the table's, not the insertion order: sort for a stable one.
+        return sorted(
+            self._store.scan_all(),
+            key=lambda r: (r.account_id, r.rule_id, r.key),
+        )
+
+    def close(self) -> None:
+        """Stop moto and restore the environment; a second call does nothing."""
+        self._started.close()
+
+
+WIRINGS: dict[str, Callable[[], Wiring]] = {"memory": MemoryWiring, "aws": AwsWiring}
 """Every wiring the features run on, by the name the ``wiring`` fixture is parametrized with."""

@@ -47,6 +47,9 @@ def test_values_are_read_and_reach_the_policy() -> None:
         ("ELM_ALLOWED_ACCOUNTS", "111122223333,arn:aws:iam::1"),
         ("ELM_DRY_RUN", "maybe"),
         ("ELM_EXCEPTIONS_TABLE", " "),
+        ("ELM_CONFIG_ROLE_NAME", "path/Role-Config-Mgmt"),
+        ("ELM_CONFIG_ROLE_NAME", "arn:aws:iam::111122223333:role/Role-Config-Mgmt"),
+        ("ELM_CONFIG_ROLE_NAME", "x" * 65),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:

@@ -1,0 +1,123 @@
+"""The Lambda handler: an SQS batch of Compliance Change events in, the failed records out.
+
+Thin on purpose: translate each SQS record into a call of `HandleComplianceChange`, and its
+outcome into one log line, one metric and, for `invalid` and `failed`, a failed record (so
+SQS retries it and in the end moves it to the DLQ). The adapters are built once per Lambda
+container, at the first invocation, and reused by every later one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from injector import Injector
+
+from application.handle_change import ChangeResult, HandleComplianceChange
+from domain.outcomes import Outcome
+from entrypoints.container import AwsModule, build_container
+from entrypoints.reporting import log_level, result_fields
+from entrypoints.settings import Settings
+from entrypoints.sqs_events import messages_from_sqs_event
+
+__all__ = [
+    "RecordFailed",
+    "handler",
+    "logger",
+    "metrics",
+    "processor",
+    "use_container_factory",
+]
+
+logger = Logger(service="elm")
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ELM", service="elm")
+# Returning every failed record, even when all of them failed, keeps the contract one
+# shape: {"batchItemFailures": [...]}; SQS retries exactly those records either way.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+class RecordFailed(Exception):
+    """Raised for an `invalid` or `failed` record, so that only that record fails."""
+
+
+def _container_from_env() -> Injector:
+    return build_container(AwsModule(Settings.from_env(os.environ)))
+
+
+_container_factory: Callable[[], Injector] = _container_from_env
+_use_case_cache: HandleComplianceChange | None = None
+
+
+def use_container_factory(factory: Callable[[], Injector] | None = None) -> None:
+    """Build the container with ``factory`` at the next invocation (None: from the
+    environment, as in Lambda). Tests swap adapters here."""
+    global _container_factory, _use_case_cache
+    _container_factory = factory or _container_from_env
+    _use_case_cache = None
+
+
+def _use_case() -> HandleComplianceChange:
+    global _use_case_cache
+    if _use_case_cache is None:
+        try:
+            _use_case_cache = _container_factory().get(HandleComplianceChange)
+        except ValueError:
+            # A bad setting (SettingsError names the variable): every record would fail.
+            logger.exception("ELM cannot start: bad configuration")
+            raise
+    return _use_case_cache
+
+
+def _record_handler(record: SQSRecord) -> None:
+    try:
+        result = _use_case().execute(record.body)
+    except Exception as error:
+        # Not an outcome the use case knows: still one log line and one metric, then the
+        # record fails (BatchProcessor reports it) and SQS retries it.
+        result = ChangeResult(Outcome.FAILED, f"unexpected error: {type(error).__name__}")
+        _report(result, record.message_id, exc_info=True)
+        raise
+    _report(result, record.message_id)
+    if result.outcome.fails_record:
+        raise RecordFailed(f"{result.outcome.value}: {result.reason}")
+
+
+def _report(result: ChangeResult, message_id: str, *, exc_info: bool = False) -> None:
+    logger.set_correlation_id(result.event_id)
+    log = {logging.ERROR: logger.error, logging.WARNING: logger.warning}.get(
+        log_level(result.outcome), logger.info
+    )
+    log(
+        f"{result.outcome.value}: {result.reason}",
+        extra={**result_fields(result), "message_id": message_id},
+        exc_info=exc_info,
+    )
+    metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: Mapping[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """Process an SQS batch; return ``{"batchItemFailures": [...]}`` of the failed records.
+
+    An event that is not an SQS batch raises `NotAnSqsBatch`: the invocation fails loudly.
+    """
+    messages_from_sqs_event(event)
+    # Built here, not in the record handler, so that a bad setting fails the invocation
+    # instead of being counted as one failed record after another.
+    _use_case()
+    return process_partial_response(
+        event=dict(event), record_handler=_record_handler, processor=processor, context=context
+    )

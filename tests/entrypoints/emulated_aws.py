@@ -1,0 +1,100 @@
+"""AWS emulated for the entrypoints' end-to-end tests: DynamoDB and STS on moto, seeded for
+the sample events, and AWS Config answered on the wire.
+
+moto's Config ignores `includeDeletedResources` (a deleted resource just disappears), so a
+`before-call` hook answers ListDiscoveredResources with the real service's response shape,
+after the real client, made with the assumed role's credentials, has built the request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from attrs import frozen
+from botocore.awsrequest import AWSResponse
+from sample_estate import BUCKET_KEY, REGION, SG_KEY
+
+from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, create_tables
+from domain.records import ExceptionRecord, RecordKey
+from domain.rules import ExceptionFormat, ExceptionType, Rule
+
+__all__ = [
+    "DELETED_IDS",
+    "EXCEPTIONS_TABLE",
+    "RULES_TABLE",
+    "EmulatedAws",
+    "WireSpy",
+    "seed_tables",
+    "stored_item",
+]
+
+EXCEPTIONS_TABLE = "E2E-ResourceExceptions"
+RULES_TABLE = "E2E-Master"
+DELETED_IDS = {SG_KEY.key, "elm-audit-logs-eu"}
+
+
+class WireSpy:
+    """Counts STS calls by role ARN and answers Config as the real service would."""
+
+    def __init__(self, session: boto3.session.Session) -> None:
+        self.assumed: Counter[str] = Counter()
+        self.config_requests: list[dict[str, Any]] = []
+        session.events.register("provide-client-params.sts.AssumeRole", self._assume)
+        session.events.register(
+            "provide-client-params.config.ListDiscoveredResources", self._note_config
+        )
+        session.events.register("before-call.config.ListDiscoveredResources", self._answer)
+
+    def _assume(self, params: dict[str, Any], **_: Any) -> None:
+        self.assumed[params["RoleArn"]] += 1
+
+    def _note_config(self, params: dict[str, Any], **_: Any) -> None:
+        self.config_requests.append(dict(params))
+
+    def _answer(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        request = self.config_requests[-1]
+        items = [
+            {
+                "resourceType": request["resourceType"],
+                "resourceId": resource_id,
+                "resourceName": resource_id,
+                "resourceDeletionTime": datetime(2026, 3, 4, 10, 15, 2, tzinfo=UTC),
+            }
+            for resource_id in request["resourceIds"]
+            if resource_id in DELETED_IDS
+        ]
+        return AWSResponse("", 200, {}, None), {"resourceIdentifiers": items}
+
+
+def seed_tables(session: boto3.session.Session) -> None:
+    """Both tables, with the rules and the open exceptions the sample events are about."""
+    client = AwsClients(session).dynamodb()
+    create_tables(client, EXCEPTIONS_TABLE, RULES_TABLE)
+    rules = DynamoRuleCatalog(client, RULES_TABLE)
+    rules.add(Rule(1, "prod-sg-no-open-ingress", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE))
+    rules.add(Rule(2, "prod-s3-bucket-logging", ExceptionFormat.RESOURCE_ARN, ExceptionType.SIMPLE))
+    store = DynamoExceptionStore(client, EXCEPTIONS_TABLE)
+    store.add(ExceptionRecord(SG_KEY, REGION))
+    store.add(ExceptionRecord(BUCKET_KEY, REGION, status="EXPIRED"))
+
+
+def stored_item(key: RecordKey) -> dict[str, Any]:
+    """The raw exception item, read consistently."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    found: dict[str, Any] = client.get_item(
+        TableName=EXCEPTIONS_TABLE,
+        Key={"AccountId_RuleId": {"S": key.partition_key}, "Exception": {"S": key.key}},
+        ConsistentRead=True,
+    )["Item"]
+    return found
+
+
+@frozen
+class EmulatedAws:
+    """The session the adapters use, and what went over its wire."""
+
+    session: boto3.session.Session
+    spy: WireSpy

@@ -1,0 +1,356 @@
+"""The three templates deploy on moto and wire the flow of SPEC section 1.
+
+moto skips AWS::SQS::QueuePolicy, AWS::Events::EventBusPolicy, AWS::CloudWatch::Alarm,
+AWS::Lambda::EventInvokeConfig and AWS::Scheduler::Schedule (with a warning); it ignores
+TTL, PITR and SSE on tables. What it does deploy is checked here; the rest is checked on
+the template itself in test_infra_templates.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+import boto3
+import pytest
+from infra_deploy import (
+    CONFIG_ROLE_REGION,
+    PRODUCTION_ACCOUNT,
+    PRODUCTION_REGION,
+    TARGET_ACCOUNTS,
+    TARGET_REGIONS,
+    account_session,
+    deploy_production,
+    deploy_send_events,
+    deploy_tables,
+)
+from mypy_boto3_cloudformation import CloudFormationClient
+
+from domain.deletion import EXCEPTION_ANNOTATIONS
+from entrypoints.sample_events import compliance_change_event, deletion_event
+from entrypoints.settings import Settings
+
+pytestmark = [
+    pytest.mark.moto,
+    # moto warns for each resource type it skips (see above); the message holds no colon-free
+    # type name, so the filter matches its start.
+    pytest.mark.filterwarnings("ignore:Tried to parse AWS"),
+]
+
+
+def _key_schema(table: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    return {
+        k["KeyType"]: (k["AttributeName"], types[k["AttributeName"]]) for k in table["KeySchema"]
+    }
+
+
+def test_tables_stack_creates_both_tables_with_the_spec_keys(
+    cloudformation: CloudFormationClient,
+) -> None:
+    outputs = deploy_tables(cloudformation)
+    dynamodb = boto3.client("dynamodb", region_name=PRODUCTION_REGION)
+
+    rules = dynamodb.describe_table(TableName="Config-Master")["Table"]
+    exceptions = dynamodb.describe_table(TableName="Config-ResourceExceptions")["Table"]
+
+    assert _key_schema(rules) == {"HASH": ("RuleId", "N")}
+    assert _key_schema(exceptions) == {
+        "HASH": ("AccountId_RuleId", "S"),
+        "RANGE": ("Exception", "S"),
+    }
+    for table in (rules, exceptions):
+        assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert outputs["RulesTableName"] == "Config-Master"
+    assert outputs["ExceptionsTableName"] == "Config-ResourceExceptions"
+
+
+def test_production_queue_redrives_to_an_encrypted_dlq(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    sqs = boto3.client("sqs", region_name=PRODUCTION_REGION)
+    timeout = boto3.client("lambda", region_name=PRODUCTION_REGION).get_function_configuration(
+        FunctionName=outputs["ProcessorFunctionName"]
+    )["Timeout"]
+
+    queue = sqs.get_queue_attributes(QueueUrl=outputs["EventsQueueUrl"], AttributeNames=["All"])
+    dlq = sqs.get_queue_attributes(QueueUrl=outputs["DeadLetterQueueUrl"], AttributeNames=["All"])
+    redrive = json.loads(queue["Attributes"]["RedrivePolicy"])
+
+    assert redrive["deadLetterTargetArn"] == dlq["Attributes"]["QueueArn"]
+    assert int(redrive["maxReceiveCount"]) >= 5
+    assert int(queue["Attributes"]["VisibilityTimeout"]) >= 6 * timeout
+    assert int(dlq["Attributes"]["MessageRetentionPeriod"]) == 14 * 24 * 3600
+    assert queue["Attributes"]["SqsManagedSseEnabled"] == "true"
+    assert dlq["Attributes"]["SqsManagedSseEnabled"] == "true"
+
+
+@pytest.mark.parametrize(("environment", "prefix"), [("DEV", "DEV-"), ("PROD", "")])
+def test_production_functions_run_the_handlers_with_valid_settings(
+    cloudformation: CloudFormationClient,
+    code_package: tuple[str, str],
+    environment: str,
+    prefix: str,
+) -> None:
+    outputs = deploy_production(
+        cloudformation, code_package, environment, AllowedAccounts="111111111111,222222222222"
+    )
+    lambda_ = boto3.client("lambda", region_name=PRODUCTION_REGION)
+
+    processor = lambda_.get_function_configuration(FunctionName=outputs["ProcessorFunctionName"])
+    sweep = lambda_.get_function_configuration(FunctionName=outputs["SweepFunctionName"])
+
+    assert processor["Handler"] == "entrypoints.lambda_handler.handler"
+    assert sweep["Handler"] == "entrypoints.sweep_handler.handler"
+    for function in (processor, sweep):
+        assert function["Runtime"].startswith("python3.")
+        # The settings the template passes are ones the code accepts, with the right prefix.
+        # Lambda environment values are strings; moto keeps a Number parameter as an int.
+        variables = {k: str(v) for k, v in function["Environment"]["Variables"].items()}
+        settings = Settings.from_env(variables)
+        assert settings.rule_prefix == prefix
+        assert settings.allowed_accounts == frozenset(TARGET_ACCOUNTS)
+        assert settings.exceptions_table == "Config-ResourceExceptions"
+        assert settings.rules_table == "Config-Master"
+
+
+@pytest.mark.parametrize(("processing", "state"), [("true", "Enabled"), ("false", "Disabled")])
+def test_event_source_mapping_reports_batch_item_failures(
+    cloudformation: CloudFormationClient,
+    code_package: tuple[str, str],
+    processing: str,
+    state: str,
+) -> None:
+    outputs = deploy_production(
+        cloudformation, code_package, ProcessingEnabled=processing, MaximumConcurrency="7"
+    )
+
+    (mapping,) = boto3.client("lambda", region_name=PRODUCTION_REGION).list_event_source_mappings(
+        FunctionName=outputs["ProcessorFunctionName"]
+    )["EventSourceMappings"]
+
+    assert mapping["EventSourceArn"] == outputs["EventsQueueArn"]
+    assert mapping["State"] == state
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 10
+    assert mapping["MaximumBatchingWindowInSeconds"] == 5
+    assert int(mapping["ScalingConfig"]["MaximumConcurrency"]) == 7
+
+
+def _inline_policy(iam: Any, role_name: str) -> list[dict[str, Any]]:
+    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    if isinstance(document, str):
+        # moto stores a CloudFormation-made inline policy as the repr of a dict, not JSON.
+        document = ast.literal_eval(document)
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource) pairs allowed by the statements."""
+    pairs = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        pairs |= {(a, r) for a in actions for r in resources}
+    return pairs
+
+
+def test_roles_grant_only_what_each_path_needs_on_the_tables(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    deploy_production(cloudformation, code_package)
+    iam = boto3.client("iam")
+    table = f"arn:aws:dynamodb:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:table"
+    exceptions, rules = f"{table}/Config-ResourceExceptions", f"{table}/Config-Master"
+
+    processor = _grants(_inline_policy(iam, "elm-status-update-PROD"))
+    sweep = _grants(_inline_policy(iam, "elm-sweep-PROD"))
+
+    event_path = {
+        (f"dynamodb:{action}", t)
+        for action in ("GetItem", "Query", "UpdateItem")
+        for t in (exceptions, rules)
+    }
+    assert {g for g in processor if g[0].startswith("dynamodb:")} == event_path | {
+        ("dynamodb:Scan", rules)
+    }
+    assert {g for g in sweep if g[0].startswith("dynamodb:")} == event_path | {
+        ("dynamodb:Scan", exceptions),
+        ("dynamodb:Scan", rules),
+    }
+    for grants in (processor, sweep):
+        assert not any("*" in action for action, _ in grants)
+
+
+def test_config_role_may_be_assumed_only_in_the_organisation(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    deploy_production(cloudformation, code_package)
+    iam = boto3.client("iam")
+
+    for role in ("elm-status-update-PROD", "elm-sweep-PROD"):
+        (assume,) = [s for s in _inline_policy(iam, role) if s["Action"] == "sts:AssumeRole"]
+        assert assume["Resource"] == "arn:aws:iam::*:role/Role-Config-Mgmt"
+        assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "o-abcdefghij"}}
+
+
+def test_stackset_creates_the_config_role_once_per_account_trusting_only_elm(
+    cloudformation: CloudFormationClient,
+) -> None:
+    deploy_send_events(cloudformation)
+
+    for account in TARGET_ACCOUNTS:
+        iam = account_session(account, CONFIG_ROLE_REGION).client("iam")
+        role = iam.get_role(RoleName="Role-Config-Mgmt")["Role"]
+        trust = role["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        (statement,) = trust["Statement"]
+
+        assert sorted(statement["Principal"]["AWS"]) == [
+            f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-status-update-PROD",
+            f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-sweep-PROD",
+        ]
+        assert _grants(_inline_policy(iam, "Role-Config-Mgmt")) == {
+            ("config:ListDiscoveredResources", "*")
+        }
+        # Every region forwards; IAM is global, so only the ConfigRoleRegion instance
+        # declares the role (a second one would collide on the name).
+        for region in TARGET_REGIONS:
+            session = account_session(account, region)
+            rules = session.client("events").list_rules(NamePrefix="elm-forward-deletions-")
+            stacks = session.client("cloudformation")
+            (summary,) = stacks.list_stacks()["StackSummaries"]
+            logical_ids = {
+                r["LogicalResourceId"]
+                for r in stacks.list_stack_resources(StackName=summary["StackName"])[
+                    "StackResourceSummaries"
+                ]
+            }
+
+            assert [r["Name"] for r in rules["Rules"]] == ["elm-forward-deletions-PROD"]
+            assert ("ConfigRole" in logical_ids) is (region == CONFIG_ROLE_REGION)
+
+
+def _put(account: str, region: str, event: dict[str, Any]) -> None:
+    events = account_session(account, region).client("events")
+    response = events.put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+            }
+        ]
+    )
+    assert response["FailedEntryCount"] == 0
+
+
+def _drain(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=PRODUCTION_REGION)
+    bodies: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages", []
+    ):
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def _event(
+    account: str, region: str, rule_name: str, resource_id: str, **kwargs: Any
+) -> dict[str, Any]:
+    return compliance_change_event(
+        account_id=account,
+        region=region,
+        rule_name=rule_name,
+        resource_type="AWS::EC2::SecurityGroup",
+        resource_id=resource_id,
+        **kwargs,
+    )
+
+
+def test_deletion_events_from_every_target_reach_the_production_queue(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    deploy_send_events(cloudformation)
+    sent = {}
+    for account in TARGET_ACCOUNTS:
+        for region in TARGET_REGIONS:
+            resource_id = f"sg-{account}-{region}"
+            sent[resource_id] = deletion_event(
+                account_id=account,
+                region=region,
+                rule_name="sg-no-open-ingress",
+                resource_type="AWS::EC2::SecurityGroup",
+                resource_id=resource_id,
+            )
+            _put(account, region, sent[resource_id])
+
+    received = {body["detail"]["resourceId"]: body for body in _drain(outputs["EventsQueueUrl"])}
+
+    assert set(received) == set(sent)
+    for resource_id, body in received.items():
+        assert body["source"] == "aws.config"
+        assert body["detail"] == sent[resource_id]["detail"]
+
+
+def test_non_deletion_events_do_not_reach_the_production_queue(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    deploy_send_events(cloudformation)
+    account, region = TARGET_ACCOUNTS[0], TARGET_REGIONS[0]
+
+    _put(
+        account,
+        region,
+        _event(
+            account,
+            region,
+            "sg-open",
+            "sg-still-there",
+            new_compliance="NON_COMPLIANT",
+            new_annotation="Ingress 0.0.0.0/0 on port 22.",
+        ),
+    )
+    _put(
+        account,
+        region,
+        _event(account, region, "sg-open", "sg-no-exception", old_annotation="Other."),
+    )
+    _put(
+        account,
+        region,
+        _event(account, region, "sg-open", "sg-deleted", old_annotation=EXCEPTION_ANNOTATIONS[2]),
+    )
+
+    # The last one, a deletion, shows the path was open for the other two.
+    assert [b["detail"]["resourceId"] for b in _drain(outputs["EventsQueueUrl"])] == ["sg-deleted"]
+
+
+def test_dev_estate_carries_only_dev_rules(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package, "DEV")
+    deploy_send_events(cloudformation, "DEV")
+    account, region = TARGET_ACCOUNTS[1], TARGET_REGIONS[1]
+
+    for rule_name in ("sg-open", "DEV", "dev-sg-open", "QA-sg-open", "DEV-sg-open"):
+        _put(account, region, _event(account, region, rule_name, f"sg-{rule_name or 'none'}"))
+
+    assert [b["detail"]["configRuleName"] for b in _drain(outputs["EventsQueueUrl"])] == [
+        "DEV-sg-open"
+    ]

@@ -1,0 +1,300 @@
+"""The templates' EventPattern and domain.deletion are one definition of a deletion event.
+
+Both rules (the target accounts' forwarding rule and the production rule) are resolved per
+environment and compared with ``deletion_pattern(prefix)`` structurally, then judged on a
+corpus of events: moto's EventBridge matcher for the template side, ``is_deletion_event``
+for the code side. cfn-lint does not look inside an EventPattern and moto accepts
+misspelled operators, so the operators are checked against EventBridge's own list here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfn_templates import (
+    ENVIRONMENT_PREFIXES,
+    SEND_EVENTS,
+    STATUS_UPDATE,
+    load_template,
+    resolve,
+)
+from moto.events.models import EventPattern
+
+from domain.deletion import (
+    DELETED_ANNOTATION_PREFIX,
+    EXCEPTION_ANNOTATIONS,
+    deletion_pattern,
+    is_deletion_event,
+)
+from entrypoints.sample_events import compliance_change_event
+
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
+
+# Every rule in infra/ that carries the deletion pattern: (template, logical id).
+RULES = [
+    pytest.param(SEND_EVENTS, "ForwardDeletionsRule", id="send-events"),
+    pytest.param(STATUS_UPDATE, "DeletionEventsRule", id="status-update"),
+]
+ENVIRONMENTS = list(ENVIRONMENT_PREFIXES)
+
+# Content-filter operators EventBridge accepts (the event patterns reference); "$or" is the
+# only key an object may carry that is not an event field.
+EVENTBRIDGE_OPERATORS = frozenset(
+    {
+        "prefix",
+        "suffix",
+        "anything-but",
+        "numeric",
+        "exists",
+        "cidr",
+        "equals-ignore-case",
+        "wildcard",
+    }
+)
+
+
+def template_pattern(path: Path, logical_id: str, environment: str) -> dict[str, Any]:
+    """The rule's EventPattern as CloudFormation would resolve it for the environment."""
+    template = load_template(path)
+    pattern = template["Resources"][logical_id]["Properties"]["EventPattern"]
+    resolved = resolve(template, pattern, {"Environment": environment})
+    assert isinstance(resolved, dict)
+    return resolved
+
+
+def _event(rule_name: str = "DEV-sg-open", **overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "account_id": "111122223333",
+        "region": "eu-west-1",
+        "rule_name": rule_name,
+        "resource_type": "AWS::EC2::SecurityGroup",
+        "resource_id": "sg-0a1b2c3d4e5f60718",
+        "event_id": f"corpus-{rule_name}-{sorted(overrides.items())!r}",
+    }
+    fields.update(overrides)
+    return compliance_change_event(**fields)
+
+
+def _with(event: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of ``event`` with the field at ``path`` replaced (``...`` removes it)."""
+    changed = copy.deepcopy(event)
+    node = changed
+    for key in path[:-1]:
+        node = node[key]
+    if value is ...:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return changed
+
+
+def corpus() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(label, event) pairs: the sample files and variants around every edge of the pattern."""
+    for path in sorted(EVENTS_DIR.glob("*.json")):
+        yield path.name, json.loads(path.read_text())
+
+    rule_names = [
+        "DEV-sg-open",
+        "DEV-",
+        "DEV",
+        "DEV-x",
+        "dev-x",
+        "DEVx",
+        "xDEV-y",
+        "QA-s3-public",
+        "QA",
+        "qa-s3-public",
+        "PROD-sg-open",
+        "sg-open",
+        "",
+    ]
+    for annotation in (*EXCEPTION_ANNOTATIONS, None, "This resource is an exception", "Other."):
+        for name in rule_names:
+            yield (
+                f"rule={name!r} old-annotation={annotation!r}",
+                _event(name, old_annotation=annotation),
+            )
+
+    compliance = ["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "INSUFFICIENT_DATA"]
+    for old in compliance:
+        for new in compliance:
+            for name in ("DEV-sg-open", "QA-s3-public", "sg-open"):
+                yield (
+                    f"rule={name} {old}->{new}",
+                    _event(name, old_compliance=old, new_compliance=new),
+                )
+
+    for name in ("DEV-sg-open", "QA-s3-public", "sg-open"):
+        yield f"rule={name} no oldEvaluationResult", _event(name, old_compliance=None)
+        for new_annotation in (
+            f"{DELETED_ANNOTATION_PREFIX}.",
+            DELETED_ANNOTATION_PREFIX,
+            f"{DELETED_ANNOTATION_PREFIX} from the configuration recorder",
+            "resource was deleted.",
+            "The resource was deleted.",
+            "Resource was delete",
+            None,
+        ):
+            yield (
+                f"rule={name} new-annotation={new_annotation!r}",
+                _event(name, new_annotation=new_annotation),
+            )
+
+        base = _event(name)
+        wrong_envelope = {
+            "source=aws.ec2": (("source",), "aws.ec2"),
+            "source=aws.configx": (("source",), "aws.configx"),
+            "source=AWS.CONFIG": (("source",), "AWS.CONFIG"),
+            "no source": (("source",), ...),
+            "detail-type=item change": (
+                ("detail-type",),
+                "Config Configuration Item Change",
+            ),
+            "no detail-type": (("detail-type",), ...),
+            "messageType=item change": (
+                ("detail", "messageType"),
+                "ConfigurationItemChangeNotification",
+            ),
+            "messageType=oversized": (
+                ("detail", "messageType"),
+                "OversizedConfigurationItemChangeNotification",
+            ),
+            "no messageType": (("detail", "messageType"), ...),
+            "no configRuleName": (("detail", "configRuleName"), ...),
+            "configRuleName=number": (("detail", "configRuleName"), 7),
+            "old annotation in a list": (
+                ("detail", "oldEvaluationResult", "annotation"),
+                [EXCEPTION_ANNOTATIONS[1]],
+            ),
+            "new compliance in a list": (
+                ("detail", "newEvaluationResult", "complianceType"),
+                ["NON_COMPLIANT", "NOT_APPLICABLE"],
+            ),
+            "no newEvaluationResult": (("detail", "newEvaluationResult"), ...),
+            "oldEvaluationResult=null": (("detail", "oldEvaluationResult"), None),
+        }
+        for label, (path, value) in wrong_envelope.items():
+            yield f"rule={name} {label}", _with(base, path, value)
+
+
+CORPUS = list(corpus())
+
+
+@pytest.mark.parametrize(("path", "logical_id"), RULES)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_template_pattern_resolves_to_the_domain_pattern(
+    path: Path, logical_id: str, environment: str
+) -> None:
+    pattern = template_pattern(path, logical_id, environment)
+
+    assert pattern == deletion_pattern(ENVIRONMENT_PREFIXES[environment])
+
+
+@pytest.mark.parametrize(("path", "logical_id"), RULES)
+def test_prod_pattern_has_no_rule_name_key(path: Path, logical_id: str) -> None:
+    assert "configRuleName" not in template_pattern(path, logical_id, "PROD")["detail"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_lambdas_get_the_prefix_the_patterns_filter_on(environment: str) -> None:
+    template = load_template(STATUS_UPDATE)
+    for logical_id in ("ProcessorFunction", "SweepFunction"):
+        variables = template["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+        resolved = resolve(template, variables, {"Environment": environment})
+
+        assert resolved["ELM_RULE_PREFIX"] == ENVIRONMENT_PREFIXES[environment]
+
+
+def test_corpus_is_large_and_has_both_outcomes_in_every_environment() -> None:
+    assert len(CORPUS) >= 30
+    for prefix in ENVIRONMENT_PREFIXES.values():
+        outcomes = [is_deletion_event(event, prefix) for _, event in CORPUS]
+        assert outcomes.count(True) >= 5, prefix
+        assert outcomes.count(False) >= 30, prefix
+
+
+@pytest.mark.parametrize(("path", "logical_id"), RULES)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_eventbridge_and_the_handler_agree_on_every_corpus_event(
+    path: Path, logical_id: str, environment: str
+) -> None:
+    prefix = ENVIRONMENT_PREFIXES[environment]
+    judge = EventPattern.load(json.dumps(template_pattern(path, logical_id, environment)))
+
+    verdicts = [
+        (label, judge.matches_event(event), is_deletion_event(event, prefix))
+        for label, event in CORPUS
+    ]
+    disagreements = [
+        f"{label}: EventBridge={rule} handler={code}"
+        for label, rule, code in verdicts
+        if rule != code
+    ]
+
+    assert disagreements == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "rule_name", "forwarded"),
+    [
+        ("DEV", "DEV-x", True),
+        ("DEV", "DEV-", True),
+        ("DEV", "DEV", False),
+        ("DEV", "dev-x", False),
+        ("DEV", "QA-x", False),
+        ("QA", "QA-x", True),
+        ("QA", "DEV-x", False),
+        ("PROD", "DEV-x", True),
+        ("PROD", "anything", True),
+    ],
+)
+def test_prefix_edges_are_decided_as_the_environment_intends(
+    environment: str, rule_name: str, forwarded: bool
+) -> None:
+    pattern = template_pattern(SEND_EVENTS, "ForwardDeletionsRule", environment)
+
+    assert EventPattern.load(json.dumps(pattern)).matches_event(_event(rule_name)) is forwarded
+
+
+def operators_in(pattern: Any) -> Iterator[str]:
+    """Every operator name in a pattern: the keys of objects inside value lists, and $-keys."""
+    if isinstance(pattern, dict):
+        for key, value in pattern.items():
+            if key.startswith("$"):
+                yield key
+            yield from operators_in(value)
+    elif isinstance(pattern, list):
+        for item in pattern:
+            if isinstance(item, dict):
+                yield from item
+            yield from operators_in(item)
+
+
+def unknown_operators(pattern: Any) -> set[str]:
+    """Operators EventBridge would reject."""
+    return {op for op in operators_in(pattern) if op not in EVENTBRIDGE_OPERATORS | {"$or"}}
+
+
+@pytest.mark.parametrize(("path", "logical_id"), RULES)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_template_pattern_uses_only_real_eventbridge_operators(
+    path: Path, logical_id: str, environment: str
+) -> None:
+    pattern = template_pattern(path, logical_id, environment)
+
+    assert set(operators_in(pattern)) != set()  # the walk sees the pattern's operators
+    assert unknown_operators(pattern) == set()
+
+
+def test_misspelled_operator_is_caught_although_moto_accepts_it() -> None:
+    misspelled = deletion_pattern("DEV-")
+    misspelled["detail"]["configRuleName"] = [{"prefixx": "DEV-"}]
+
+    # moto takes it and matches an event of another environment: the check is not redundant.
+    assert EventPattern.load(json.dumps(misspelled)).matches_event(_event("QA-x"))
+    assert unknown_operators(misspelled) == {"prefixx"}
