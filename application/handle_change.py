@@ -8,7 +8,8 @@ from typing import Any
 
 from attrs import field, frozen, validators
 
-from application.errors import ConflictError, RecordFormatError, TransientError
+from application.conditional_write import write_decision
+from application.errors import RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, ResourceInventory, ResourceState, RuleCatalog
 from domain.deletion import is_deletion_event
 from domain.events import ComplianceChange, InvalidEvent
@@ -208,34 +209,30 @@ class HandleComplianceChange:
         states: Mapping[str, ResourceState],
     ) -> RecordResult:
         trigger = Trigger(change.event_id)
-        current: ExceptionRecord | None = record
-        for _ in range(self.policy.max_write_attempts):
-            if current is None:
-                return RecordResult(record.record_key, Outcome.NO_MATCH)
-            confirmed = _confirmed(current, rule, identity, change, states)
-            decision = decide(
+
+        def decider(current: ExceptionRecord) -> RecordUpdate | Duplicate:
+            return decide(
                 current,
                 rule.kind,
-                confirmed,
+                _confirmed(current, rule, identity, change, states),
                 trigger=trigger,
                 now=self.clock.now(),
                 retention_days=self.policy.retention_days,
                 resource_type=change.resource_type,
             )
-            if isinstance(decision, Duplicate):
-                return RecordResult(record.record_key, Outcome.DUPLICATE)
-            if self.policy.dry_run:
-                return _result(decision)
-            try:
-                self.store.apply(decision)
-            except ConflictError:
-                current = self.store.get(record.record_key)
-                continue
-            return _result(decision)
-        raise TransientError(
-            f"record {record.record_key.partition_key}/{record.key} kept changing under "
-            f"{self.policy.max_write_attempts} write attempts"
+
+        decision = write_decision(
+            self.store,
+            record,
+            decider,
+            max_attempts=self.policy.max_write_attempts,
+            dry_run=self.policy.dry_run,
         )
+        if decision is None:
+            return RecordResult(record.record_key, Outcome.NO_MATCH)
+        if isinstance(decision, Duplicate):
+            return RecordResult(record.record_key, Outcome.DUPLICATE)
+        return _result(decision)
 
 
 def _result(update: RecordUpdate) -> RecordResult:

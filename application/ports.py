@@ -21,6 +21,7 @@ __all__ = [
     "ResourceInventory",
     "ResourceState",
     "RuleCatalog",
+    "Timer",
 ]
 
 MAX_IDS_PER_CALL = 20
@@ -31,6 +32,18 @@ class Clock(Protocol):
     """The current time, timezone-aware UTC."""
 
     def now(self) -> datetime: ...
+
+
+class Timer(Protocol):
+    """Elapsed time and waiting, for budgets and rate limits (not the date: see `Clock`)."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin; never goes back."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait that long."""
+        ...
 
 
 class RuleCatalog(Protocol):

@@ -11,11 +11,14 @@ from adapters.in_memory import (
     InMemoryExceptionStore,
     InMemoryInventory,
     InMemoryRuleCatalog,
+    ManualTimer,
     SystemClock,
+    SystemTimer,
 )
 from application.handle_change import HandleComplianceChange
-from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
+from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.process_batch import ProcessBatch
+from application.reconcile import Reconcile
 from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.settings import Settings
 
@@ -42,6 +45,21 @@ class CoreModule(Module):
     def process_batch(self, handle: HandleComplianceChange) -> ProcessBatch:
         return ProcessBatch(handle)
 
+    @singleton
+    @provider
+    def reconcile(
+        self,
+        rules: RuleCatalog,
+        store: ExceptionStore,
+        inventory: ResourceInventory,
+        clock: Clock,
+        timer: Timer,
+        settings: Settings,
+    ) -> Reconcile:
+        return Reconcile(
+            rules, store, inventory, clock, timer, settings.policy, settings.sweep_limits
+        )
+
 
 class InMemoryModule(Module):
     """Every port on its in-memory twin: the simulation and the fast tests."""
@@ -54,12 +72,15 @@ class InMemoryModule(Module):
         store: InMemoryExceptionStore | None = None,
         inventory: InMemoryInventory | None = None,
         clock: FixedClock | None = None,
+        timer: ManualTimer | None = None,
     ) -> None:
         self._settings = settings or Settings()
         self._rules = rules or InMemoryRuleCatalog()
         self._store = store or InMemoryExceptionStore()
         self._inventory = inventory or InMemoryInventory()
         self._clock = clock or FixedClock()
+        # Simulated time: the sweep's pacing costs nothing in a simulation or a test.
+        self._timer = timer or ManualTimer()
 
     @provider
     def settings(self) -> Settings:
@@ -80,6 +101,10 @@ class InMemoryModule(Module):
     @provider
     def clock(self) -> Clock:
         return self._clock
+
+    @provider
+    def timer(self) -> Timer:
+        return self._timer
 
 
 class AwsModule(Module):
@@ -112,6 +137,10 @@ class AwsModule(Module):
     @provider
     def clock(self) -> Clock:
         return SystemClock()
+
+    @provider
+    def timer(self) -> Timer:
+        return SystemTimer()
 
     @singleton
     @provider

@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeGuard, TypeVar
 import yaml
 from attrs import frozen
 
+from application.reconcile import SweepOutcome
 from domain.events import is_account_id, is_region_name
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey, split_members
@@ -31,6 +32,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "ScenarioEvent",
+    "SweepStep",
     "load_scenario",
     "parse_scenario",
 ]
@@ -40,7 +42,7 @@ DEFAULT_START = datetime(2026, 3, 4, 10, 15, 30, tzinfo=UTC)
 
 _E = TypeVar("_E", ExceptionFormat, ExceptionType)
 _MAX_RETENTION_DAYS = 3650
-_TOP_LEVEL = ("description", "settings", "rules", "exceptions", "inventory", "events")
+_TOP_LEVEL = ("description", "settings", "rules", "exceptions", "inventory", "events", "sweep")
 _EVENT_FORMS = ("delete", "event", "file")
 
 
@@ -90,6 +92,14 @@ class ScenarioEvent:
 
 
 @frozen
+class SweepStep:
+    """The reconciliation sweep run after the events, and the counts it must report."""
+
+    expect: tuple[tuple[SweepOutcome, int], ...] | None = None
+    note: str | None = None
+
+
+@frozen
 class Scenario:
     """A whole scenario, validated: everything `elm simulate` needs to run it."""
 
@@ -102,6 +112,7 @@ class Scenario:
     failing_accounts: tuple[tuple[str, str], ...]
     events: tuple[ScenarioEvent, ...]
     description: str | None = None
+    sweep: SweepStep | None = None
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -160,6 +171,7 @@ class _Parser:
             failing_accounts=failing,
             events=events,
             description=description,
+            sweep=_sweep(top.get("sweep"), "sweep"),
         )
 
     def _event(self, item: object, path: str, number: int) -> ScenarioEvent:
@@ -470,6 +482,31 @@ def _expect(entry: Mapping[str, Any], path: str) -> Outcome | None:
     except ValueError:
         known = ", ".join(o.value for o in Outcome)
         _fail(f"{path}.expect", f"must be one of {known} (got {_show(value)})")
+
+
+def _sweep(value: object, path: str) -> SweepStep | None:
+    """``sweep: true``, or a mapping with optional ``expect`` (counts by outcome) and ``note``."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return SweepStep()
+    entry = _mapping(value, path)
+    _known(entry, path, ("expect", "note"))
+    expect: tuple[tuple[SweepOutcome, int], ...] | None = None
+    if entry.get("expect") is not None:
+        counts = _mapping(entry["expect"], f"{path}.expect")
+        known = ", ".join(o.value for o in SweepOutcome)
+        parsed: dict[SweepOutcome, int] = {}
+        for name, count in counts.items():
+            try:
+                outcome = SweepOutcome(name)
+            except ValueError:
+                _fail(f"{path}.expect.{name}", f"is not a sweep outcome (known: {known})")
+            if not _is_int(count) or count < 0:
+                _fail(f"{path}.expect.{name}", f"must be a count, 0 or more (got {_show(count)})")
+            parsed[outcome] = count
+        expect = tuple((o, parsed[o]) for o in SweepOutcome if o in parsed)
+    return SweepStep(expect, _opt_str(entry, "note", path))
 
 
 # --- small typed readers; each fails with the path of the bad value ----------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from attrs import frozen
+from attrs import field, frozen
 
 from application.handle_change import Policy
+from application.reconcile import SweepLimits
 from domain.events import is_account_id
 
 __all__ = ["Settings", "SettingsError"]
@@ -38,6 +39,7 @@ class Settings:
     allowed_accounts: frozenset[str] | None = None
     dry_run: bool = False
     endpoint_url: str | None = None
+    sweep_limits: SweepLimits = field(factory=SweepLimits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -51,6 +53,7 @@ class Settings:
             allowed_accounts=_accounts(env.get("ELM_ALLOWED_ACCOUNTS")),
             dry_run=_flag(env, "ELM_DRY_RUN"),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            sweep_limits=_sweep_limits(env),
         )
 
     @property
@@ -115,3 +118,37 @@ def _flag(env: Mapping[str, str], variable: str) -> bool:
     if raw in _FALSE:
         return False
     raise SettingsError(f"{variable} must be true or false (got {raw!r})")
+
+
+def _sweep_limits(env: Mapping[str, str]) -> SweepLimits:
+    """The reconciliation sweep's bounds (ELM_SWEEP_*); unset ones keep their defaults."""
+    defaults = SweepLimits()
+    return SweepLimits(
+        page_size=int(_number(env, "ELM_SWEEP_PAGE_SIZE", defaults.page_size, 1, 1000, whole=True)),
+        max_calls_per_second=_number(
+            env, "ELM_SWEEP_CALLS_PER_SECOND", defaults.max_calls_per_second, 0.01, 100
+        ),
+        budget_seconds=_number(env, "ELM_SWEEP_BUDGET_SECONDS", defaults.budget_seconds, 1, 86400),
+    )
+
+
+def _number(
+    env: Mapping[str, str],
+    variable: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    whole: bool = False,
+) -> float:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{variable} must be {kind} (got {raw!r})") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{variable} must be between {low:g} and {high:g} (got {raw})")
+    return value

@@ -3,6 +3,7 @@
 The adapters are wired by the composition root exactly as the tests wire them; only the
 scenario's contents differ. Events arrive one at a time, one minute apart, so that a short-form
 deletion can change the simulated AWS Config inventory just before its event is handled.
+A scenario's ``sweep`` runs the reconciliation sweep a minute after the last event.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from adapters.in_memory import (
 from application.handle_change import ChangeResult
 from application.ports import Message
 from application.process_batch import ProcessBatch
+from application.reconcile import Reconcile, SweepOutcome, SweepReport
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.container import InMemoryModule, build_container
@@ -50,13 +52,14 @@ class EventRun:
 
 @frozen
 class SimulationReport:
-    """Every event's result and the exception table before and after."""
+    """Every event's result, the sweep's report, and the exception table before and after."""
 
     scenario: Scenario
     runs: tuple[EventRun, ...]
     before: tuple[ExceptionRecord, ...]
     after: tuple[ExceptionRecord, ...]
     config_calls: int
+    sweep: SweepReport | None = None
 
     @property
     def failed_message_ids(self) -> list[str]:
@@ -73,6 +76,20 @@ class SimulationReport:
         """How many events ended in each outcome, in the order of `Outcome`."""
         counted = Counter(r.result.outcome for r in self.runs)
         return {o: counted[o] for o in Outcome if counted[o]}
+
+    @property
+    def sweep_unmet(self) -> str | None:
+        """How the sweep's counts differ from the scenario's ``sweep.expect``, or None."""
+        step = self.scenario.sweep
+        if step is None or step.expect is None or self.sweep is None:
+            return None
+        expected = dict(step.expect)
+        got = {o: self.sweep.count(o) for o in SweepOutcome if self.sweep.count(o)}
+        if {o: n for o, n in expected.items() if n} == got:
+            return None
+        shown = ", ".join(f"{o.value} {n}" for o, n in got.items()) or "nothing"
+        wanted = ", ".join(f"{o.value} {n}" for o, n in step.expect) or "nothing"
+        return f"sweep expected {wanted}, got {shown}"
 
     def changed(self, record: ExceptionRecord) -> bool:
         """True when the simulation changed ``record``."""
@@ -124,12 +141,18 @@ def simulate(scenario: Scenario) -> SimulationReport:
         (_, result) = report.results[0]
         failed = message.message_id in report.failed_message_ids
         runs.append(EventRun(number, event, message.message_id, result, failed))
+    event_calls = len(inventory.calls)  # the sweep reports its own
+    sweep = None
+    if scenario.sweep is not None:
+        clock.advance(EVENT_SPACING)
+        sweep = container.get(Reconcile).execute()
     return SimulationReport(
         scenario=scenario,
         runs=tuple(runs),
         before=before,
         after=tuple(store.scan_all()),
-        config_calls=len(inventory.calls),
+        config_calls=event_calls,
+        sweep=sweep,
     )
 
 

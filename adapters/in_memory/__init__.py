@@ -1,6 +1,6 @@
 """In-memory twins of every port, for the simulation and the fast tests."""
 
-from adapters.in_memory.clock import FixedClock, SystemClock
+from adapters.in_memory.clock import FixedClock, ManualTimer, SystemClock, SystemTimer
 from adapters.in_memory.events import ListEventSource
 from adapters.in_memory.inventory import InMemoryInventory
 from adapters.in_memory.rules import InMemoryRuleCatalog
@@ -12,5 +12,7 @@ __all__ = [
     "InMemoryInventory",
     "InMemoryRuleCatalog",
     "ListEventSource",
+    "ManualTimer",
     "SystemClock",
+    "SystemTimer",
 ]

@@ -1,12 +1,13 @@
-"""Clocks: the system's, and a fixed one that tests and scenarios move by hand."""
+"""Clocks and timers: the system's, and ones that tests and scenarios move by hand."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from attrs import define, field
 
-__all__ = ["FixedClock", "SystemClock"]
+__all__ = ["FixedClock", "ManualTimer", "SystemClock", "SystemTimer"]
 
 
 class SystemClock:
@@ -34,3 +35,33 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current = self.current + delta
+
+
+class SystemTimer:
+    """The process's monotonic clock, and real waiting."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@define
+class ManualTimer:
+    """A timer whose time moves only when slept on or advanced: waits cost nothing."""
+
+    current: float = 0.0
+    sleeps: list[float] = field(factory=list)
+
+    def monotonic(self) -> float:
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"cannot sleep a negative time ({seconds})")
+        self.sleeps.append(seconds)
+        self.current += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.current += seconds

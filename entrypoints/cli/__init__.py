@@ -17,7 +17,14 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
-    from entrypoints.cli import exceptions, process, rules, simulate, version  # noqa: F401
+    from entrypoints.cli import (  # noqa: F401
+        exceptions,
+        process,
+        reconcile,
+        rules,
+        simulate,
+        version,
+    )
 
 
 _register()

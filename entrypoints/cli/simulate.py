@@ -16,8 +16,10 @@ from rich.text import Text
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord
 from entrypoints.cli import app
+from entrypoints.cli.reconcile import print_sweep_summary
 from entrypoints.scenario import ScenarioError, load_scenario
 from entrypoints.simulation import EventRun, SimulationReport, simulate
+from entrypoints.sweep_summary import summary_fields
 
 __all__ = ["record_item", "report_document", "simulate_command"]
 
@@ -77,6 +79,7 @@ def simulate_command(
             loaded,
             settings=evolve(loaded.settings, dry_run=True),
             events=tuple(evolve(e, expect=None) for e in loaded.events),
+            sweep=loaded.sweep and evolve(loaded.sweep, expect=None),
         )
     report = simulate(loaded)
     if as_json:
@@ -90,14 +93,16 @@ def simulate_command(
             f"got {run.result.outcome.value} ({run.result.reason})",
             err=True,
         )
-    if report.unmet:
+    if report.sweep_unmet:
+        typer.echo(f"error: {loaded.source}: {report.sweep_unmet}", err=True)
+    if report.unmet or report.sweep_unmet:
         raise typer.Exit(EXIT_UNMET)
 
 
 def report_document(report: SimulationReport) -> dict[str, Any]:
-    """The report as JSON-ready data: events, the table after, and the totals."""
+    """The report as JSON-ready data: events, the sweep, the table after, and the totals."""
     settings = report.scenario.settings
-    return {
+    document = {
         "scenario": report.scenario.source,
         "description": report.scenario.description,
         "dry_run": settings.dry_run,
@@ -112,6 +117,20 @@ def report_document(report: SimulationReport) -> dict[str, Any]:
         },
         "batchItemFailures": [{"itemIdentifier": m} for m in report.failed_message_ids],
     }
+    if report.sweep is not None:
+        document["sweep"] = _sweep_document(report)
+    return document
+
+
+def _sweep_document(report: SimulationReport) -> dict[str, Any]:
+    assert report.sweep is not None
+    document = summary_fields(report.sweep)
+    step = report.scenario.sweep
+    if step is not None and step.expect is not None:
+        document["expected"] = {o.value: n for o, n in step.expect}
+    if step is not None and step.note is not None:
+        document["note"] = step.note
+    return document
 
 
 def record_item(record: ExceptionRecord) -> dict[str, Any]:
@@ -195,6 +214,8 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
         + "."
     )
     console.print(_events_table(report))
+    if report.sweep is not None:
+        _print_sweep(report, console)
     console.print(_exceptions_table(report))
     counts = ", ".join(f"[{_STYLE[o]}]{o.value}[/] {n}" for o, n in report.counts.items())
     console.print(f"Outcomes: {counts}. AWS Config calls: {report.config_calls}.")
@@ -202,6 +223,20 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
     if failed:
         console.print(
             f"batchItemFailures: {', '.join(failed)} (SQS delivers them again, then to the DLQ)."
+        )
+
+
+def _print_sweep(report: SimulationReport, console: Console) -> None:
+    assert report.sweep is not None
+    console.print(Text("Reconciliation sweep, a minute after the last event", style="bold"))
+    step = report.scenario.sweep
+    if step is not None and step.note:
+        console.print(Text(step.note, style="dim"))
+    print_sweep_summary(report.sweep, console)
+    if step is not None and step.expect is not None:
+        unmet = report.sweep_unmet
+        console.print(
+            Text(f"✗ {unmet}", style="bold red") if unmet else Text("✓ as expected", style="green")
         )
 
 
@@ -260,9 +295,9 @@ def _short_id(event_id: str | None) -> str:
 
 def _exceptions_table(report: SimulationReport) -> Table:
     table = Table(
-        title="Exceptions after the events",
+        title="Exceptions after the events" + (" and the sweep" if report.sweep else ""),
         title_justify="left",
-        caption="bold: changed by these events. deleted: composite members confirmed deleted.",
+        caption="bold: changed by this run. deleted: composite members confirmed deleted.",
         caption_justify="left",
         show_lines=True,
     )

@@ -56,3 +56,33 @@ def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable) as raised:
         Settings.from_env({variable: value})
     assert "\n" not in str(raised.value)
+
+
+def test_the_sweep_limits_are_read_from_the_environment() -> None:
+    limits = Settings.from_env(
+        {
+            "ELM_SWEEP_PAGE_SIZE": "250",
+            "ELM_SWEEP_CALLS_PER_SECOND": "0.5",
+            "ELM_SWEEP_BUDGET_SECONDS": "840",
+        }
+    ).sweep_limits
+    assert (limits.page_size, limits.max_calls_per_second, limits.budget_seconds) == (
+        250,
+        0.5,
+        840.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ELM_SWEEP_PAGE_SIZE", "1.5"),
+        ("ELM_SWEEP_PAGE_SIZE", "0"),
+        ("ELM_SWEEP_CALLS_PER_SECOND", "fast"),
+        ("ELM_SWEEP_CALLS_PER_SECOND", "0"),
+        ("ELM_SWEEP_BUDGET_SECONDS", "-5"),
+    ],
+)
+def test_a_bad_sweep_limit_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})

@@ -1,0 +1,598 @@
+"""The reconciliation sweep (SPEC §6) on the in-memory twins."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import pytest
+from attrs import define, field
+
+from adapters.in_memory import (
+    FixedClock,
+    InMemoryExceptionStore,
+    InMemoryInventory,
+    InMemoryRuleCatalog,
+    ManualTimer,
+)
+from application.errors import RecordFormatError, TransientError
+from application.handle_change import HandleComplianceChange, Policy
+from application.ports import ResourceState
+from application.reconcile import (
+    GroupKey,
+    Reconcile,
+    SweepLimits,
+    SweepOutcome,
+    SweepRequest,
+)
+from domain.lifecycle import RecordUpdate
+from domain.records import CLOSED_STATUS, ELM_AUTOMATION, Action, ExceptionRecord, RecordKey
+from domain.rules import ExceptionFormat, ExceptionType, Rule
+from entrypoints.sample_events import deletion_event
+
+ACCOUNT = "111122223333"
+OTHER_ACCOUNT = "444455556666"
+REGION = "eu-west-1"
+SG = "AWS::EC2::SecurityGroup"
+VOLUME = "AWS::EC2::Volume"
+BUCKET = "AWS::S3::Bucket"
+
+SG_RULE = Rule(1, "sg-open-ingress", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE)
+BUCKET_RULE = Rule(
+    2, "s3-public", ExceptionFormat.RESOURCE_ARN, ExceptionType.SIMPLE, frozenset({BUCKET})
+)
+VOLUME_RULE = Rule(
+    3, "ebs-unencrypted", ExceptionFormat.RESOURCE_ID, ExceptionType.COMPOSITE, frozenset({VOLUME})
+)
+UNTYPED_RULE = Rule(4, "untyped", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE)
+TWO_TYPE_RULE = Rule(
+    5, "two-types", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE, frozenset({SG, VOLUME})
+)
+
+
+@define
+class MeteredInventory:
+    """The inventory twin behind a meter: each call costs time, and call N can be throttled."""
+
+    inner: InMemoryInventory
+    timer: ManualTimer
+    seconds_per_call: float = 0.0
+    throttle_on_call: int | None = None
+    call_times: list[tuple[str, float]] = field(factory=list)
+
+    def lookup(
+        self, account_id: str, region: str, resource_type: str, resource_ids: Sequence[str]
+    ) -> Mapping[str, ResourceState]:
+        self.call_times.append((account_id, self.timer.monotonic()))
+        self.timer.advance(self.seconds_per_call)
+        if self.throttle_on_call == len(self.call_times):
+            raise TransientError("ThrottlingException: Rate exceeded")
+        return self.inner.lookup(account_id, region, resource_type, resource_ids)
+
+
+@define
+class World:
+    """Every port's twin, and a way to run the sweep over them."""
+
+    rules: InMemoryRuleCatalog = field(factory=InMemoryRuleCatalog)
+    store: InMemoryExceptionStore = field(factory=InMemoryExceptionStore)
+    config: InMemoryInventory = field(factory=InMemoryInventory)
+    clock: FixedClock = field(factory=FixedClock)
+    timer: ManualTimer = field(factory=ManualTimer)
+    inventory: MeteredInventory = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.inventory = MeteredInventory(self.config, self.timer)
+        for rule in (SG_RULE, BUCKET_RULE, VOLUME_RULE, UNTYPED_RULE, TWO_TYPE_RULE):
+            self.rules.add(rule)
+
+    def exception(
+        self,
+        rule: Rule,
+        key: str,
+        *,
+        account: str = ACCOUNT,
+        region: str = REGION,
+        resource_type: str | None = None,
+        deleted_members: frozenset[str] = frozenset(),
+    ) -> RecordKey:
+        record_key = RecordKey(account, rule.rule_id, key)
+        self.store.add(
+            ExceptionRecord(
+                record_key, region, resource_type=resource_type, deleted_members=deleted_members
+            )
+        )
+        return record_key
+
+    def resource(
+        self,
+        resource_type: str,
+        resource_id: str,
+        *,
+        deleted: bool,
+        account: str = ACCOUNT,
+        region: str = REGION,
+    ) -> None:
+        self.config.put(account, region, resource_type, resource_id, deleted=deleted)
+
+    def sweep(
+        self, request: SweepRequest | None = None, *, policy: Policy | None = None, **limits: float
+    ) -> Reconcile:
+        return Reconcile(
+            self.rules,
+            self.store,
+            self.inventory,
+            self.clock,
+            self.timer,
+            policy or Policy(),
+            SweepLimits(**limits),  # type: ignore[arg-type]
+        )
+
+    def record(self, record_key: RecordKey) -> ExceptionRecord:
+        record = self.store.get(record_key)
+        assert record is not None
+        return record
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_a_deletion_whose_event_was_lost_is_closed_with_a_reconciled_history_entry(
+    world: World,
+) -> None:
+    key = world.exception(SG_RULE, "sg-0lost", resource_type=SG)
+    world.resource(SG, "sg-0lost", deleted=True)
+
+    report = world.sweep().execute(SweepRequest(run_id="reconcile-1"))
+
+    record = world.record(key)
+    assert record.status == CLOSED_STATUS
+    assert record.ttl is not None
+    assert record.last_modified_by == ELM_AUTOMATION
+    assert [(h.event_id, h.action, h.member) for h in record.history] == [
+        ("reconcile-1", Action.RECONCILED, None)
+    ]
+    assert report.count(SweepOutcome.CLOSED) == 1
+    assert report.per_account == {ACCOUNT: {SweepOutcome.CLOSED: 1}}
+    assert [(n.record_key, n.outcome) for n in report.changes] == [(key, SweepOutcome.CLOSED)]
+    assert report.complete
+
+
+def test_the_run_id_defaults_to_one_derived_from_the_clock(world: World) -> None:
+    key = world.exception(SG_RULE, "sg-0lost", resource_type=SG)
+    world.resource(SG, "sg-0lost", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert report.run_id == "reconcile-20260304T101530Z"
+    assert world.record(key).history[0].event_id == report.run_id
+
+
+def test_an_arn_key_is_asked_by_its_resource_part_and_closed(world: World) -> None:
+    key = world.exception(BUCKET_RULE, "arn:aws:s3:::lost-bucket")
+    world.resource(BUCKET, "lost-bucket", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert world.record(key).is_closed
+    assert world.record(key).resource_type == BUCKET
+    assert report.count(SweepOutcome.CLOSED) == 1
+    assert world.config.calls[0].resource_ids == ("lost-bucket",)
+
+
+def test_an_arn_naming_another_account_is_listed_not_asked(world: World) -> None:
+    key = world.exception(BUCKET_RULE, f"arn:aws:sqs:{REGION}:{OTHER_ACCOUNT}:queue")
+
+    report = world.sweep().execute()
+
+    assert [(n.record_key, n.outcome) for n in report.unresolved] == [(key, SweepOutcome.BAD_KEY)]
+    assert OTHER_ACCOUNT in report.unresolved[0].reason
+    assert world.config.calls == []
+
+
+def test_a_partially_deleted_composite_is_completed(world: World) -> None:
+    key = world.exception(VOLUME_RULE, "vol-1,vol-2,vol-3", deleted_members=frozenset({"vol-1"}))
+    for volume in ("vol-1", "vol-2", "vol-3"):
+        world.resource(VOLUME, volume, deleted=True)
+
+    report = world.sweep().execute(SweepRequest(run_id="reconcile-2"))
+
+    record = world.record(key)
+    assert record.is_closed
+    assert record.deleted_members == {"vol-1", "vol-2", "vol-3"}
+    assert [(h.action, h.member) for h in record.history] == [
+        (Action.RECONCILED, "vol-2"),
+        (Action.RECONCILED, "vol-3"),
+        (Action.RECONCILED, None),
+    ]
+    assert report.changes[0].members == ("vol-2", "vol-3")
+    assert world.config.calls[0].resource_ids == ("vol-2", "vol-3")
+
+
+def test_a_composite_with_a_surviving_member_records_the_deleted_ones_and_stays_open(
+    world: World,
+) -> None:
+    key = world.exception(VOLUME_RULE, "vol-1,vol-2")
+    world.resource(VOLUME, "vol-1", deleted=True)
+    world.resource(VOLUME, "vol-2", deleted=False)
+
+    report = world.sweep().execute()
+
+    record = world.record(key)
+    assert not record.is_closed
+    assert record.deleted_members == {"vol-1"}
+    assert report.count(SweepOutcome.MEMBER_DELETED) == 1
+
+
+def test_existing_and_unreported_resources_are_left_untouched(world: World) -> None:
+    existing = world.exception(SG_RULE, "sg-0alive", resource_type=SG)
+    unreported = world.exception(SG_RULE, "sg-0unknown", resource_type=SG)
+    world.resource(SG, "sg-0alive", deleted=False)
+    before = [world.record(existing), world.record(unreported)]
+
+    report = world.sweep().execute()
+
+    assert world.store.writes == []
+    assert [world.record(existing), world.record(unreported)] == before
+    assert report.count(SweepOutcome.NOT_CONFIRMED) == 2
+    assert report.changes == ()
+
+
+def test_records_of_unknown_type_are_counted_and_listed_never_guessed(world: World) -> None:
+    no_type = world.exception(UNTYPED_RULE, "thing-1")
+    ambiguous = world.exception(TWO_TYPE_RULE, "thing-2")
+    world.resource(SG, "thing-1", deleted=True)
+    world.resource(SG, "thing-2", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert report.count(SweepOutcome.UNKNOWN_TYPE) == 2
+    assert {(n.record_key, n.outcome) for n in report.unresolved} == {
+        (no_type, SweepOutcome.UNKNOWN_TYPE),
+        (ambiguous, SweepOutcome.UNKNOWN_TYPE),
+    }
+    assert "lists several" in next(n.reason for n in report.unresolved if n.record_key == ambiguous)
+    assert world.config.calls == []
+    assert world.store.writes == []
+
+
+def test_the_rules_only_resource_type_stands_in_for_a_missing_one(world: World) -> None:
+    key = world.exception(VOLUME_RULE, "vol-9")  # no ResourceType on the record
+    world.resource(VOLUME, "vol-9", deleted=True)
+
+    world.sweep().execute()
+
+    assert world.record(key).is_closed
+    assert world.config.calls[0].resource_type == VOLUME
+
+
+def test_a_record_of_a_rule_missing_from_the_rules_table_is_listed(world: World) -> None:
+    key = RecordKey(ACCOUNT, 99, "sg-0orphan")
+    world.store.add(ExceptionRecord(key, REGION, resource_type=SG))
+
+    report = world.sweep().execute()
+
+    assert [(n.record_key, n.outcome) for n in report.unresolved] == [
+        (key, SweepOutcome.UNKNOWN_RULE)
+    ]
+
+
+def test_records_are_grouped_by_account_region_and_type_at_most_20_ids_a_call(
+    world: World,
+) -> None:
+    for n in range(45):
+        world.exception(SG_RULE, f"sg-{n:04d}", resource_type=SG)
+    world.exception(SG_RULE, "sg-other-region", resource_type=SG, region="us-east-1")
+    world.exception(SG_RULE, "sg-other-account", resource_type=SG, account=OTHER_ACCOUNT)
+    world.exception(VOLUME_RULE, "vol-1,vol-2")
+
+    report = world.sweep().execute()
+
+    calls = [
+        (c.account_id, c.region, c.resource_type, len(c.resource_ids)) for c in world.config.calls
+    ]
+    assert sorted(calls) == sorted(
+        [
+            (ACCOUNT, REGION, SG, 20),
+            (ACCOUNT, REGION, SG, 20),
+            (ACCOUNT, REGION, SG, 5),
+            (ACCOUNT, "us-east-1", SG, 1),
+            (OTHER_ACCOUNT, REGION, SG, 1),
+            (ACCOUNT, REGION, VOLUME, 2),
+        ]
+    )
+    assert report.config_calls == 6
+    assert report.groups == 4
+    assert report.records_scanned == 48
+
+
+def test_a_composite_of_more_than_20_members_is_asked_in_several_calls(world: World) -> None:
+    members = [f"vol-{n:03d}" for n in range(45)]
+    key = world.exception(VOLUME_RULE, ",".join(members))
+    for member in members:
+        world.resource(VOLUME, member, deleted=True)
+
+    report = world.sweep().execute()
+
+    assert [len(c.resource_ids) for c in world.config.calls] == [20, 20, 5]
+    assert world.record(key).is_closed
+    assert report.config_calls == 3
+
+
+def test_throttling_mid_sweep_leaves_nothing_half_written(world: World) -> None:
+    members = [f"vol-{n:03d}" for n in range(30)]
+    composite = world.exception(VOLUME_RULE, ",".join(members))
+    for member in members:
+        world.resource(VOLUME, member, deleted=True)
+    simple = world.exception(SG_RULE, "sg-0lost", resource_type=SG)
+    world.resource(SG, "sg-0lost", deleted=True)
+    world.inventory.throttle_on_call = 2  # the composite's second call (its group comes first)
+
+    report = world.sweep().execute()
+
+    assert world.record(composite).deleted_members == frozenset()
+    assert world.record(composite).history == ()
+    assert world.record(simple).is_closed  # the other group goes on
+    assert report.count(SweepOutcome.FAILED) == 1
+    assert [(f.group, f.records) for f in report.failures] == [
+        (GroupKey(ACCOUNT, REGION, VOLUME), 1)
+    ]
+    assert "ThrottlingException" in report.failures[0].reason
+
+
+def test_a_failed_write_fails_the_rest_of_its_group_and_keeps_the_written_ones(
+    world: World,
+) -> None:
+    keys = [world.exception(SG_RULE, f"sg-{n}", resource_type=SG) for n in range(3)]
+    for n in range(3):
+        world.resource(SG, f"sg-{n}", deleted=True)
+    failing = FailingOnSecondWrite()
+    for key in keys:
+        failing.add(world.record(key))
+    world.store = failing
+
+    report = world.sweep().execute()
+
+    assert [failing.get(k).is_closed for k in keys] == [True, False, False]  # type: ignore[union-attr]
+    assert report.count(SweepOutcome.CLOSED) == 1
+    assert report.count(SweepOutcome.FAILED) == 2
+    assert "exception table" in report.failures[0].reason
+
+
+@define
+class FailingOnSecondWrite(InMemoryExceptionStore):
+    """A store that is throttled from its second write on."""
+
+    attempts: int = 0
+
+    def apply(self, update: RecordUpdate) -> None:
+        self.attempts += 1
+        if self.attempts >= 2:
+            raise TransientError("ProvisionedThroughputExceededException")
+        super().apply(update)
+
+
+def test_a_dry_run_writes_nothing_and_reports_what_it_would_do(world: World) -> None:
+    key = world.exception(SG_RULE, "sg-0lost", resource_type=SG)
+    world.resource(SG, "sg-0lost", deleted=True)
+
+    report = world.sweep().execute(SweepRequest(dry_run=True))
+
+    assert world.store.writes == []
+    assert not world.record(key).is_closed
+    assert report.dry_run
+    assert report.count(SweepOutcome.CLOSED) == 1
+    assert "would be closed" in report.changes[0].reason
+
+
+def test_the_policys_dry_run_applies_when_the_request_does_not_say(world: World) -> None:
+    world.exception(SG_RULE, "sg-0lost", resource_type=SG)
+    world.resource(SG, "sg-0lost", deleted=True)
+
+    report = world.sweep(policy=Policy(dry_run=True)).execute()
+
+    assert report.dry_run
+    assert world.store.writes == []
+
+
+def test_a_record_closed_by_an_event_meanwhile_is_a_duplicate_closed_once(world: World) -> None:
+    racing = RacingStore()
+    world.store = racing
+    key = world.exception(SG_RULE, "sg-0racy", resource_type=SG)
+    world.resource(SG, "sg-0racy", deleted=True)
+    event_path = HandleComplianceChange(world.rules, racing, world.config, world.clock)
+    racing.race = lambda: event_path.execute(_deletion("sg-0racy"))
+
+    report = world.sweep().execute()
+
+    assert report.count(SweepOutcome.DUPLICATE) == 1
+    assert racing.conflicts == 1
+    assert [h.action for h in world.record(key).history] == [Action.CLOSED]
+
+
+def _deletion(resource_id: str) -> str:
+    return json.dumps(
+        deletion_event(
+            account_id=ACCOUNT,
+            region=REGION,
+            rule_name=SG_RULE.name,
+            resource_type=SG,
+            resource_id=resource_id,
+            event_id="event-1",
+        )
+    )
+
+
+@define
+class RacingStore(InMemoryExceptionStore):
+    """A store where another writer's write lands just before the first write it is given."""
+
+    race: Callable[[], object] | None = None
+
+    def apply(self, update: RecordUpdate) -> None:
+        race, self.race = self.race, None
+        if race is not None:
+            race()
+        super().apply(update)
+
+
+def test_scope_is_narrowed_by_account_and_region(world: World) -> None:
+    inside = world.exception(SG_RULE, "sg-in", resource_type=SG)
+    elsewhere = world.exception(SG_RULE, "sg-out", resource_type=SG, region="us-east-1")
+    other = world.exception(SG_RULE, "sg-other", resource_type=SG, account=OTHER_ACCOUNT)
+    for account, region, sg in (
+        (ACCOUNT, REGION, "sg-in"),
+        (ACCOUNT, "us-east-1", "sg-out"),
+        (OTHER_ACCOUNT, REGION, "sg-other"),
+    ):
+        world.resource(SG, sg, deleted=True, account=account, region=region)
+
+    report = world.sweep().execute(
+        SweepRequest(accounts=frozenset({ACCOUNT}), regions=frozenset({REGION}))
+    )
+
+    assert world.record(inside).is_closed
+    assert not world.record(elsewhere).is_closed
+    assert not world.record(other).is_closed
+    assert report.per_account == {ACCOUNT: {SweepOutcome.CLOSED: 1}}
+
+
+def test_accounts_outside_the_allowed_list_are_rejected_and_not_asked(world: World) -> None:
+    key = world.exception(SG_RULE, "sg-x", resource_type=SG, account=OTHER_ACCOUNT)
+
+    report = world.sweep(policy=Policy(allowed_accounts=frozenset({ACCOUNT}))).execute()
+
+    assert [(n.record_key, n.outcome) for n in report.unresolved] == [(key, SweepOutcome.REJECTED)]
+    assert world.config.calls == []
+
+
+def test_config_calls_to_one_account_are_paced_and_other_accounts_do_not_wait(
+    world: World,
+) -> None:
+    for n in range(3):
+        world.exception(SG_RULE, f"sg-{n}", resource_type=SG, region=f"eu-west-{n + 1}")
+    world.exception(SG_RULE, "sg-9", resource_type=SG, account=OTHER_ACCOUNT)
+
+    world.sweep(max_calls_per_second=2.0).execute()
+
+    mine = [t for a, t in world.inventory.call_times if a == ACCOUNT]
+    assert [b - a for a, b in itertools.pairwise(mine)] == [0.5, 0.5]
+    assert world.timer.sleeps == [0.5, 0.5]  # none before the other account's call
+
+
+def test_a_spent_budget_stops_cleanly_and_a_resumed_run_finishes(world: World) -> None:
+    # Four groups, one per region; the first two hold live resources, so a plain re-run with
+    # the same budget would ask about them again and never get further: the cursor does.
+    keys = {}
+    for r in (1, 2, 3, 4):
+        region = f"eu-west-{r}"
+        for n in range(2):
+            sg = f"sg-{r}-{n}"
+            keys[sg] = world.exception(SG_RULE, sg, resource_type=SG, region=region)
+            world.resource(SG, sg, deleted=r > 2, region=region)
+    world.inventory.seconds_per_call = 10.0
+
+    first = world.sweep(budget_seconds=15.0).execute()
+
+    assert first.stopped is not None
+    assert first.stopped.resume_from == GroupKey(ACCOUNT, "eu-west-3", SG)
+    assert first.config_calls == 2
+    assert first.count(SweepOutcome.NOT_CONFIRMED) == 4
+    assert first.count(SweepOutcome.NOT_REACHED) == 4
+    assert world.store.writes == []
+
+    second = world.sweep(budget_seconds=15.0).execute(
+        SweepRequest(resume_from=first.stopped.resume_from)
+    )
+
+    assert [c.region for c in world.config.calls[2:]] == ["eu-west-3", "eu-west-4"]
+    assert second.count(SweepOutcome.CLOSED) == 4
+    assert all(world.record(keys[f"sg-{r}-{n}"]).is_closed for r in (3, 4) for n in (0, 1))
+    assert all(len(world.record(k).history) <= 1 for k in keys.values())
+
+
+def test_a_resumed_run_wraps_around_to_the_groups_before_the_cursor(world: World) -> None:
+    for region in ("eu-west-1", "eu-west-2"):
+        world.exception(SG_RULE, f"sg-{region}", resource_type=SG, region=region)
+
+    world.sweep().execute(SweepRequest(resume_from=GroupKey(ACCOUNT, "eu-west-2", SG)))
+
+    assert [c.region for c in world.config.calls] == ["eu-west-2", "eu-west-1"]
+
+
+def test_a_second_run_without_a_cursor_continues_because_closed_records_drop_out(
+    world: World,
+) -> None:
+    for n in range(4):
+        world.exception(SG_RULE, f"sg-{n}", resource_type=SG, region=f"eu-west-{n + 1}")
+        world.resource(SG, f"sg-{n}", deleted=True, region=f"eu-west-{n + 1}")
+    world.inventory.seconds_per_call = 10.0
+
+    first = world.sweep(budget_seconds=25.0).execute()
+    second = world.sweep(budget_seconds=25.0).execute()
+
+    assert first.count(SweepOutcome.CLOSED) + second.count(SweepOutcome.CLOSED) == 4
+    assert second.complete
+    assert second.records_scanned == 4 - first.count(SweepOutcome.CLOSED)
+
+
+@pytest.mark.parametrize(
+    ("cursor", "message"),
+    [
+        ("111122223333/eu-west-1", "ACCOUNT/REGION/TYPE"),
+        ("1111/eu-west-1/AWS::EC2::Volume", "12 digits"),
+        ("111122223333/nowhere/AWS::EC2::Volume", "region"),
+    ],
+)
+def test_a_bad_resume_cursor_is_refused_with_its_reason(cursor: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        GroupKey.from_cursor(cursor)
+
+
+def test_a_cursor_round_trips() -> None:
+    group = GroupKey(ACCOUNT, REGION, VOLUME)
+
+    assert GroupKey.from_cursor(group.cursor) == group
+
+
+@define
+class FailingScan(InMemoryExceptionStore):
+    """A store whose Scan fails after handing out ``good`` records."""
+
+    good: int = 1
+    error: Exception = field(factory=lambda: TransientError("ProvisionedThroughputExceeded"))
+
+    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+        for handed, record in enumerate(super().scan_open(page_size)):
+            if handed == self.good:
+                raise self.error
+            yield record
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientError("ProvisionedThroughputExceeded"),
+        RecordFormatError("item (111122223333_1, sg-1): RuleId must be a number"),
+    ],
+)
+def test_a_scan_that_fails_sweeps_what_it_read_and_reports_the_table_unread(
+    world: World, error: Exception
+) -> None:
+    world.store = FailingScan(good=1, error=error)
+    first = world.exception(SG_RULE, "sg-a", resource_type=SG)
+    second = world.exception(SG_RULE, "sg-b", resource_type=SG)
+    world.resource(SG, "sg-a", deleted=True)
+    world.resource(SG, "sg-b", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert world.record(first).is_closed
+    assert not world.record(second).is_closed
+    assert report.scan_failure is not None
+    assert str(error) in report.scan_failure
+    assert report.failed
+    assert not report.complete
