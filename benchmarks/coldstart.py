@@ -29,8 +29,8 @@ MAX_ADDED_FRACTION = 0.60
 MAX_ZIP_BYTES = 5 * 1024 * 1024
 
 _PROBE = (
-    "import time, importlib; t = time.perf_counter(); importlib.import_module({module!r}); "
-    "print(time.perf_counter() - t)"
+    "import time, importlib; t = time.process_time(); importlib.import_module({module!r}); "
+    "print(time.process_time() - t)"
 )
 
 
@@ -45,7 +45,7 @@ def _import_once(module: str) -> float:
 
 
 def import_seconds(modules: list[str], runs: int) -> dict[str, float]:
-    """Median wall time to import each module in a fresh interpreter (start-up excluded).
+    """Median CPU time to import each module in a fresh interpreter (start-up excluded).
 
     The modules take turns within each run, so a machine that slows down mid-way slows
     them alike.
@@ -114,8 +114,9 @@ def cold_start(runs: int) -> Section:
     """The figure: import times side by side, and the package size."""
     method = (
         f"Each import in a fresh `{Path(sys.executable).name}` (subprocess), timed inside it "
-        f"with time.perf_counter around importlib.import_module (interpreter start-up "
-        f"excluded), median of {runs} runs taken in turns: boto3 alone, then the handler "
+        f"with time.process_time around importlib.import_module (the child's CPU time, so "
+        f"other load on the machine does not inflate it; interpreter start-up excluded), "
+        f"median of {runs} runs taken in turns: boto3 alone, then the handler "
         f"module (which imports boto3 itself). Added = handler / boto3 - 1. Zip: the "
         f"file `elm package --output` writes."
     )
