@@ -36,9 +36,11 @@ class CallCounter:
 
     @property
     def total_items_read(self) -> int:
+        """Items read from every table."""
         return sum(self.items_read.values())
 
     def record(self, service: str, operation: str, table: str | None, parsed: Any) -> None:
+        """Count one call and, for DynamoDB, the items it read."""
         self.calls[(service, operation)] += 1
         if service == "dynamodb" and isinstance(parsed, dict):
             self.items_read[table or "?"] += _items_read(operation, parsed)

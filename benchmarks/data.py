@@ -68,6 +68,7 @@ class Dataset:
 
     @property
     def size(self) -> int:
+        """The number of exception records."""
         return len(self.records)
 
     def all_events(self) -> list[dict[str, Any]]:

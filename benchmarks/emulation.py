@@ -238,6 +238,7 @@ class _ConfigAnswers:
             self.states[(r.resource_type, r.resource_id)] = True
 
     def answer(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parsed `ListDiscoveredResources` response to ``params``."""
         resource_type = params["resourceType"]
         found = []
         for resource_id in params.get("resourceIds", []):

@@ -53,6 +53,7 @@ class _Context:
     log_stream_name: str = "bench"
 
     def get_remaining_time_in_millis(self) -> int:
+        """Plenty: the benchmark never runs into the Lambda timeout."""
         return 300_000
 
 
@@ -270,10 +271,12 @@ class Throughput:
 
     @property
     def elm_rate(self) -> float:
+        """ELM's events per second."""
         return self.elm_events / self.elm_seconds
 
     @property
     def reference_rate(self) -> float:
+        """The reference's events per second."""
         return self.reference_events / self.reference_seconds
 
 

@@ -24,6 +24,7 @@ class Met(Enum):
 
     @classmethod
     def of(cls, ok: bool) -> Met:
+        """YES when ``ok``, else NO."""
         return cls.YES if ok else cls.NO
 
 
