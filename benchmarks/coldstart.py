@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -86,27 +87,46 @@ def _cli_commands() -> set[str]:
     return {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
 
 
+def _zips_after(folder: Path, started: float) -> list[Path]:
+    return sorted(
+        (z for z in folder.rglob("*.zip") if z.stat().st_mtime >= started),
+        key=lambda z: z.stat().st_mtime,
+        reverse=True,
+    )
+
+
 def package_size() -> tuple[int | None, str]:
-    """The size of the zip `elm package` builds, or None and why it could not be built."""
+    """The size of the zip `elm package` builds, or None and why it could not be built.
+
+    `elm package --output FILE` first; should the command not take ``--output``, plain
+    `elm package` run from the project root, and the newest zip it wrote under dist/.
+    """
     elm = Path(sys.executable).with_name("elm")
     if not elm.exists() or shutil.which(str(elm)) is None:
         return None, "the `elm` command is not installed"
     if "package" not in _cli_commands():
         return None, "`elm package` is not built yet"
+    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as work:
+        started = time.time() - 1
         output = Path(work) / "elm-lambda.zip"
         done = subprocess.run(
             [str(elm), "package", "--output", str(output)],
             capture_output=True,
             text=True,
             check=False,
+            cwd=root,
         )
+        if done.returncode == 2 and "--output" in (done.stderr + done.stdout):
+            done = subprocess.run(
+                [str(elm), "package"], capture_output=True, text=True, check=False, cwd=root
+            )
         if done.returncode != 0:
             reason = (done.stderr or done.stdout).strip().splitlines()
             return None, "`elm package` failed: " + (reason[-1] if reason else "no output")
-        zips = [output] if output.exists() else sorted(Path(work).glob("*.zip"))
+        zips = _zips_after(Path(work), started) or _zips_after(root / "dist", started)
         if not zips:
-            return None, "`elm package --output` wrote no zip"
+            return None, "`elm package` wrote no zip that could be found"
         return zips[0].stat().st_size, ""
 
 
