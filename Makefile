@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test check lint typecheck imports cfn-lint checkov clean bench bench-quick
+.PHONY: install demo simulate package test check lint typecheck imports cfn-lint checkov clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The production flow end to end on a local AWS (moto, in this process): SPEC section 8.
 demo: $(STAMP)
+	$(BIN)/elm local
+
+# The decision flow alone, in memory, on a scenario file.
+simulate: $(STAMP)
 	$(BIN)/elm simulate examples/estate.yaml
+
+# The Lambda zip, dist/elm-lambda.zip.
+package: $(STAMP)
+	$(BIN)/elm package
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

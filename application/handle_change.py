@@ -152,9 +152,12 @@ class HandleComplianceChange:
         identity = ResourceIdentity(change.resource_type, change.resource_id)
         states: dict[str, ResourceState] = {}
         matched = _matching(in_region, rule, identity, change)
-        if not matched and any(not r.is_closed for r in in_region):
-            # A key may hold the resource's name, which only AWS Config can tell.
-            states.update(self._lookup(change, [change.resource_id]))
+        if any(not r.is_closed and r not in matched for r in in_region):
+            # A key may hold the resource's name, which only AWS Config can tell. The same
+            # call confirms the resource and the companions of what matched by ID, below.
+            pending = [r for r in matched if _has_open_match(r, rule, identity, change)]
+            asked = [change.resource_id, *_companions(pending, rule, identity, change)]
+            states.update(self._lookup(change, list(dict.fromkeys(asked))))
             state = states.get(change.resource_id)
             if state is not None and state.resource_name:
                 identity = ResourceIdentity(

@@ -121,6 +121,18 @@ class ResourceInventory(Protocol):
         """
         ...
 
+    def lookup_by_name(
+        self, account_id: str, region: str, resource_type: str, resource_name: str
+    ) -> Sequence[ResourceState]:
+        """Every resource Config reports under that name, deleted ones included (pages followed).
+
+        A name may be reported several times: a deleted resource and a new one re-created
+        under the same name have different ids. Config's own name filter is not documented
+        as exact, so callers compare `resource_name` themselves (SPEC §5: exact). Raises
+        `TransientError` like `lookup`.
+        """
+        ...
+
 
 @frozen
 class Message:

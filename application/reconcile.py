@@ -6,6 +6,14 @@ about each group (at most 20 IDs a call, at most so many calls a second per acco
 closes or records members exactly as the event path does: `domain.lifecycle.decide` with a
 reconciliation trigger, written through `write_decision`.
 
+A key (or member, or ARN resource part) may hold the resource's name rather than its ID
+(SPEC §5): an IAM role's name, where Config's ID is `AROA…`. What Config does not report by
+ID is therefore asked by name, one call per name (Config takes one name a call, never with
+IDs), paced and budgeted like the others. A name counts as deleted only when Config reports
+no live resource of exactly that name and at least one deleted one: without an event naming
+the deleted resource, a live resource of that name is what the exception covers now (the
+name is in use again), and closing it would take the exception from a resource that exists.
+
 Bounded: a wall-clock budget stops the sweep between Config calls, never between a call and
 its writes, and the report names the group to resume from. Each record is written whole or
 not at all, so a stop or a throttled call leaves nothing half-written.
@@ -153,7 +161,7 @@ class SweepStop:
 
 @frozen
 class SweepReport:
-    """The result of one sweep."""
+    """The result of one sweep; `config_calls` counts every Config call, by ID and by name."""
 
     run_id: str
     dry_run: bool
@@ -167,6 +175,8 @@ class SweepReport:
     failures: tuple[GroupFailure, ...]
     stopped: SweepStop | None
     scan_failure: str | None = None
+    name_calls: int = 0
+    """Of `config_calls`, those asking by name (one a name), not by up to 20 IDs."""
 
     @property
     def complete(self) -> bool:
@@ -202,7 +212,7 @@ class NoProgress:
 
 @frozen
 class _Item:
-    """An open record to confirm, and the IDs to ask Config about: (key or member, ID)."""
+    """An open record to confirm, and what to ask Config about: (key or member, ID or name)."""
 
     record: ExceptionRecord
     rule: Rule
@@ -227,6 +237,7 @@ class _Tally:
     unresolved: list[RecordNote] = field(factory=list)
     failures: list[GroupFailure] = field(factory=list)
     config_calls: int = 0
+    name_calls: int = 0
 
     def add(self, record: ExceptionRecord, outcome: SweepOutcome) -> None:
         self.counts[outcome] += 1
@@ -325,6 +336,7 @@ class Reconcile:
             failures=tuple(tally.failures),
             stopped=stopped,
             scan_failure=plan.scan_failure,
+            name_calls=tally.name_calls,
         )
 
     def _plan(self, request: SweepRequest, pacer: _Pacer, tally: _Tally) -> _Plan:
@@ -417,7 +429,10 @@ class Reconcile:
     def _ask(
         self, group: GroupKey, batch: Sequence[_Item], pacer: _Pacer, tally: _Tally
     ) -> dict[str, ResourceState]:
-        """Every answer for the batch, or an exception before anything is written."""
+        """Every answer for the batch, by ID then by name, or an exception before any write.
+
+        Keyed by what was asked: an ID Config reports, or a name it reports (see `_by_name`).
+        """
         ids = list(dict.fromkeys(i for item in batch for i in item.ids))
         states: dict[str, ResourceState] = {}
         for start in range(0, len(ids), MAX_IDS_PER_CALL):
@@ -431,6 +446,16 @@ class Reconcile:
                     ids[start : start + MAX_IDS_PER_CALL],
                 )
             )
+        for name in [i for i in ids if i not in states]:
+            pacer.before_call(group.account_id)
+            tally.config_calls += 1
+            tally.name_calls += 1
+            found = self.inventory.lookup_by_name(
+                group.account_id, group.region, group.resource_type, name
+            )
+            state = _by_name(name, found)
+            if state is not None:
+                states[name] = state
         return states
 
     def _settle(
@@ -519,7 +544,7 @@ class _Unaskable(ValueError):
 
 
 def _asks(record: ExceptionRecord, rule: Rule) -> tuple[tuple[str, str], ...]:
-    """(key or member, resource ID to ask Config about) for each open one; `_Unaskable`."""
+    """(key or member, ID or name to ask Config about) for each open one; `_Unaskable`."""
     match rule.kind:
         case ExceptionKind.SIMPLE_ID | ExceptionKind.SIMPLE_ARN:
             keys: tuple[str, ...] = (record.key,)
@@ -531,7 +556,7 @@ def _asks(record: ExceptionRecord, rule: Rule) -> tuple[tuple[str, str], ...]:
 
 
 def _resource_id(key: str, exception_format: ExceptionFormat, record: ExceptionRecord) -> str:
-    """The ID Config is asked for: the key, or an ARN's resource part (SPEC §5)."""
+    """What Config is asked for, by ID then by name: the key, or an ARN's resource part."""
     if exception_format is ExceptionFormat.RESOURCE_ID:
         return key
     arn = Arn.parse(key)
@@ -542,6 +567,16 @@ def _resource_id(key: str, exception_format: ExceptionFormat, record: ExceptionR
     if arn.region not in ("", record.region):
         raise _Unaskable(f"ARN {key!r} names region {arn.region}, the record {record.region}")
     return arn.resource_name
+
+
+def _by_name(name: str, found: Iterable[ResourceState]) -> ResourceState | None:
+    """The state a name stands for: a live resource of exactly that name, else a deleted one.
+
+    Exact comparison (SPEC §5), whatever Config's name filter matched. A live one wins: the
+    name is in use again, and an exception is never closed while what it names exists.
+    """
+    named = [s for s in found if s.resource_name == name]
+    return next((s for s in named if not s.deleted), None) or next(iter(named), None)
 
 
 def _batches(items: Sequence[_Item]) -> list[list[_Item]]:

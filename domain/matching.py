@@ -6,7 +6,22 @@ from attrs import frozen
 
 from domain.rules import ExceptionFormat
 
-__all__ = ["Arn", "ResourceIdentity", "key_matches"]
+__all__ = ["Arn", "ResourceIdentity", "key_matches", "partition_of"]
+
+# Region-name prefixes of the partitions other than `aws`, longest first.
+_PARTITIONS = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: ``aws-cn`` for ``cn-north-1``, ``aws`` for most."""
+    return next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 @frozen
@@ -70,5 +85,9 @@ def key_matches(
     if arn is None:
         return False
     if arn.account not in ("", account_id) or arn.region not in ("", region):
+        return False
+    # A region-less ARN (S3, IAM) still names its partition: a resource of the event's
+    # region lives in that region's partition only.
+    if arn.partition != partition_of(region):
         return False
     return resource.is_named(arn.resource_name)

@@ -29,7 +29,7 @@ from application.handle_change import ChangeResult, HandleComplianceChange
 from domain.outcomes import Outcome
 from entrypoints.container import AwsModule, build_container
 from entrypoints.reporting import log_level, result_fields
-from entrypoints.settings import Settings
+from entrypoints.settings import DEFAULT_DEADLINE_MARGIN_SECONDS, Settings
 from entrypoints.sqs_events import messages_from_sqs_event
 
 __all__ = [
@@ -58,6 +58,7 @@ def _container_from_env() -> Injector:
 
 _container_factory: Callable[[], Injector] = _container_from_env
 _use_case_cache: HandleComplianceChange | None = None
+_deadline_margin_ms = DEFAULT_DEADLINE_MARGIN_SECONDS * 1000
 
 
 def use_container_factory(factory: Callable[[], Injector] | None = None) -> None:
@@ -69,10 +70,12 @@ def use_container_factory(factory: Callable[[], Injector] | None = None) -> None
 
 
 def _use_case() -> HandleComplianceChange:
-    global _use_case_cache
+    global _use_case_cache, _deadline_margin_ms
     if _use_case_cache is None:
         try:
-            _use_case_cache = _container_factory().get(HandleComplianceChange)
+            container = _container_factory()
+            _use_case_cache = container.get(HandleComplianceChange)
+            _deadline_margin_ms = container.get(Settings).deadline_margin_seconds * 1000
         except ValueError:
             # A bad setting (SettingsError names the variable): every record would fail.
             logger.exception("ELM cannot start: bad configuration")
@@ -80,9 +83,22 @@ def _use_case() -> HandleComplianceChange:
     return _use_case_cache
 
 
-def _record_handler(record: SQSRecord) -> None:
+def _record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    handle = _use_case()
+    if lambda_context is not None:
+        left_ms = lambda_context.get_remaining_time_in_millis()
+        if left_ms < _deadline_margin_ms:
+            # Lambda would kill the invocation mid-record, unreported: fail it untouched
+            # instead, so SQS delivers it again.
+            result = ChangeResult(
+                Outcome.FAILED,
+                f"not started: {left_ms} ms left before the Lambda timeout, under the "
+                f"{_deadline_margin_ms} ms margin (ELM_DEADLINE_MARGIN_SECONDS)",
+            )
+            _report(result, record.message_id)
+            raise RecordFailed(f"{result.outcome.value}: {result.reason}")
     try:
-        result = _use_case().execute(record.body)
+        result = handle.execute(record.body)
     except Exception as error:
         # Not an outcome the use case knows: still one log line and one metric, then the
         # record fails (BatchProcessor reports it) and SQS retries it.

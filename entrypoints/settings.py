@@ -17,6 +17,9 @@ DEFAULT_EXCEPTIONS_TABLE = "Config-ResourceExceptions"
 DEFAULT_RULES_TABLE = "Config-Master"
 DEFAULT_CONFIG_ROLE_NAME = "Role-Config-Mgmt"
 DEFAULT_RETENTION_DAYS = 90
+DEFAULT_DEADLINE_MARGIN_SECONDS = 10
+# The Lambda timeout is at most 900 s: a larger margin would fail every record.
+_MAX_DEADLINE_MARGIN_SECONDS = 900
 
 _ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _TRUE = {"true", "1", "yes", "on"}
@@ -39,6 +42,7 @@ class Settings:
     allowed_accounts: frozenset[str] | None = None
     dry_run: bool = False
     endpoint_url: str | None = None
+    deadline_margin_seconds: int = DEFAULT_DEADLINE_MARGIN_SECONDS
     sweep_limits: SweepLimits = field(factory=SweepLimits)
 
     @classmethod
@@ -53,6 +57,7 @@ class Settings:
             allowed_accounts=_accounts(env.get("ELM_ALLOWED_ACCOUNTS")),
             dry_run=_flag(env, "ELM_DRY_RUN"),
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            deadline_margin_seconds=_deadline_margin(env.get("ELM_DEADLINE_MARGIN_SECONDS")),
             sweep_limits=_sweep_limits(env),
         )
 
@@ -97,6 +102,23 @@ def _retention(raw: str | None) -> int:
     if not 1 <= days <= 3650:
         raise SettingsError(f"ELM_RETENTION_DAYS must be between 1 and 3650 (got {days})")
     return days
+
+
+def _deadline_margin(raw: str | None) -> int:
+    if raw is None or not raw.strip():
+        return DEFAULT_DEADLINE_MARGIN_SECONDS
+    try:
+        seconds = int(raw.strip())
+    except ValueError:
+        raise SettingsError(
+            f"ELM_DEADLINE_MARGIN_SECONDS must be a whole number of seconds (got {raw!r})"
+        ) from None
+    if not 0 <= seconds <= _MAX_DEADLINE_MARGIN_SECONDS:
+        raise SettingsError(
+            f"ELM_DEADLINE_MARGIN_SECONDS must be between 0 and {_MAX_DEADLINE_MARGIN_SECONDS} "
+            f"(got {seconds})"
+        )
+    return seconds
 
 
 def _accounts(raw: str | None) -> frozenset[str] | None:

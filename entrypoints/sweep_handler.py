@@ -97,6 +97,9 @@ def handler(event: object, context: LambdaContext) -> dict[str, Any]:
         name="reconcile-config-calls", unit=MetricUnit.Count, value=report.config_calls
     )
     metrics.add_metric(
+        name="reconcile-config-calls-by-name", unit=MetricUnit.Count, value=report.name_calls
+    )
+    metrics.add_metric(
         name="reconcile-stopped", unit=MetricUnit.Count, value=0 if report.complete else 1
     )
     if report.scan_failure is not None:

@@ -20,6 +20,7 @@ def summary_fields(report: SweepReport) -> dict[str, Any]:
         "records_scanned": report.records_scanned,
         "groups": report.groups,
         "config_calls": report.config_calls,
+        "config_calls_by_name": report.name_calls,
         "outcomes": _counts(report.counts),
         "accounts": {account: _counts(c) for account, c in report.per_account.items()},
         "changes": [_note(n) for n in report.changes],

@@ -78,7 +78,8 @@ class ConfigServiceInventory:
         found: dict[str, ResourceState] = {}
         for start in range(0, len(ids), MAX_IDS_PER_CALL):
             chunk = ids[start : start + MAX_IDS_PER_CALL]
-            for state in self._list(client, account_id, region, resource_type, chunk):
+            asked = {"resourceIds": chunk}
+            for state in self._list(client, account_id, region, resource_type, asked):
                 known = found.get(state.resource_id)
                 # Should Config ever report an id twice (deleted, then re-created under the
                 # same name), the live one wins: an exception is never closed while its
@@ -86,6 +87,23 @@ class ConfigServiceInventory:
                 if known is None or known.deleted:
                     found[state.resource_id] = state
         return found
+
+    def lookup_by_name(
+        self, account_id: str, region: str, resource_type: str, resource_name: str
+    ) -> Sequence[ResourceState]:
+        """Every resource Config reports under that name; see `ResourceInventory.lookup_by_name`.
+
+        One `ListDiscoveredResources` request with `resourceName` (it cannot be combined with
+        `resourceIds`, so each name is its own call), every page followed. What Config
+        returns is passed on as it is, every id under the name: which one counts is the
+        caller's decision.
+        """
+        if not resource_name:
+            return ()
+        client = self._config_client(account_id, region)
+        return tuple(
+            self._list(client, account_id, region, resource_type, {"resourceName": resource_name})
+        )
 
     def role_arn(self, account_id: str) -> str:
         """The role ELM assumes in ``account_id``; only ever built from a 12-digit id."""
@@ -99,13 +117,14 @@ class ConfigServiceInventory:
         account_id: str,
         region: str,
         resource_type: str,
-        chunk: list[str],
+        asked: Mapping[str, Any],
     ) -> Iterator[ResourceState]:
+        """Each resource reported for ``asked`` (resourceIds or resourceName), page by page."""
         token: str | None = None
         while True:
             request: dict[str, Any] = {
                 "resourceType": resource_type,
-                "resourceIds": chunk,
+                **asked,
                 "includeDeletedResources": True,
             }
             if token:

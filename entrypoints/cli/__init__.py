@@ -19,6 +19,8 @@ def _register() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
     from entrypoints.cli import (  # noqa: F401
         exceptions,
+        local,
+        package,
         process,
         reconcile,
         rules,

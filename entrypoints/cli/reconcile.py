@@ -176,7 +176,8 @@ def print_sweep_summary(report: SweepReport, console: Console) -> None:
     mode = " (dry run: nothing written)" if report.dry_run else ""
     console.print(
         f"Reconciliation {report.run_id}{mode}: {report.records_scanned} open records scanned, "
-        f"{report.groups} groups, {report.config_calls} AWS Config calls.",
+        f"{report.groups} groups, {report.config_calls} AWS Config calls "
+        f"({report.name_calls} by name).",
         soft_wrap=True,
     )
     outcomes = [o for o in SweepOutcome if report.count(o)]

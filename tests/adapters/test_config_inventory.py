@@ -31,6 +31,7 @@ OTHER = "555566667777"
 REGION = "eu-west-1"
 BUCKET = "AWS::S3::Bucket"
 SG = "AWS::EC2::SecurityGroup"
+ROLE = "AWS::IAM::Role"
 DELETED_AT = datetime(2026, 3, 4, 10, 15, 2, tzinfo=UTC)
 
 
@@ -89,6 +90,30 @@ def test_reads_the_inventory_of_the_target_account_through_the_named_role(
     assert sts_calls[f"arn:aws:iam::{TARGET}:role/Role-Config-Mgmt"] == 1
     # The bucket exists only in the target account: the credentials were the assumed ones.
     assert inventory.lookup(OTHER, "us-east-1", BUCKET, ["target-bucket"]) == {}
+
+
+def test_a_role_config_reports_by_its_role_id_is_found_by_its_name(
+    recording: RecordingSession,
+) -> None:
+    sts = boto3.client("sts", region_name="us-east-1")
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{TARGET}:role/setup", RoleSessionName="setup"
+    )["Credentials"]
+    iam = boto3.client(
+        "iam",
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    role_id = iam.create_role(RoleName="app-role", AssumeRolePolicyDocument="{}")["Role"]["RoleId"]
+    inventory = _inventory(recording)
+
+    assert inventory.lookup(TARGET, "us-east-1", ROLE, ["app-role"]) == {}
+    assert inventory.lookup_by_name(TARGET, "us-east-1", ROLE, "app-role") == (
+        ResourceState(ROLE, role_id, "app-role", deleted=False),
+    )
+    assert inventory.lookup_by_name(TARGET, "us-east-1", ROLE, "no-such-role") == ()
 
 
 def test_credentials_are_assumed_once_per_account_and_the_partition_looked_up_once(
@@ -291,6 +316,90 @@ def test_a_resource_reported_live_and_deleted_counts_as_live(
     inventory = _inventory(stubbed_session)
 
     assert not inventory.lookup(TARGET, REGION, SG, ["my-bucket"])["my-bucket"].deleted
+
+
+def _expect_name(
+    session: StubbedSession,
+    name: str,
+    items: list[dict[str, Any]],
+    *,
+    token: str | None = None,
+    next_token: str | None = None,
+) -> None:
+    expected: dict[str, Any] = {
+        "resourceType": SG,
+        "resourceName": name,
+        "includeDeletedResources": True,
+    }
+    if token is not None:
+        expected["nextToken"] = token
+    response: dict[str, Any] = {"resourceIdentifiers": items}
+    if next_token is not None:
+        response["nextToken"] = next_token
+    session.config.add_response("list_discovered_resources", response, expected)
+
+
+def test_by_name_asks_for_the_name_alone_and_passes_on_every_resource_reported(
+    stubbed_session: StubbedSession,
+) -> None:
+    # A deleted resource and the one re-created under its name: both are reported, and
+    # which one counts is the caller's decision.
+    _expect_assume(stubbed_session)
+    _expect_name(
+        stubbed_session,
+        "web",
+        [_item("sg-old", "web", deleted=True), _item("sg-new", "web")],
+        next_token="page-2",
+    )
+    _expect_name(stubbed_session, "web", [_item("sg-older", "web", deleted=True)], token="page-2")
+    inventory = _inventory(stubbed_session)
+
+    found = inventory.lookup_by_name(TARGET, REGION, SG, "web")
+
+    assert found == (
+        ResourceState(SG, "sg-old", "web", deleted=True),
+        ResourceState(SG, "sg-new", "web", deleted=False),
+        ResourceState(SG, "sg-older", "web", deleted=True),
+    )
+    # The Stubber checked each request: resourceName, no resourceIds, deleted included.
+
+
+def test_by_name_with_no_name_makes_no_call(stubbed_session: StubbedSession) -> None:
+    inventory = _inventory(stubbed_session)
+
+    assert inventory.lookup_by_name(TARGET, REGION, SG, "") == ()
+    assert stubbed_session.client_requests == []
+
+
+def test_by_name_a_config_error_is_a_transient_error_naming_account_and_region(
+    stubbed_session: StubbedSession,
+) -> None:
+    _expect_assume(stubbed_session)
+    stubbed_session.config.add_client_error(
+        "list_discovered_resources",
+        service_error_code="ThrottlingException",
+        service_message="slow",
+    )
+    inventory = _inventory(stubbed_session)
+
+    with pytest.raises(TransientError) as raised:
+        inventory.lookup_by_name(TARGET, REGION, SG, "web")
+
+    assert str(raised.value) == (
+        f"config:ListDiscoveredResources in {TARGET}/{REGION} failed: ThrottlingException: slow"
+    )
+
+
+def test_by_name_shares_the_credentials_assumed_for_calls_by_id(
+    stubbed_session: StubbedSession,
+) -> None:
+    _expect_assume(stubbed_session)  # one AssumeRole queued: a second would fail the Stubber
+    _expect_list(stubbed_session, ["sg-1"], [])
+    _expect_name(stubbed_session, "web", [_item("sg-9", "web", deleted=True)])
+    inventory = _inventory(stubbed_session)
+
+    assert inventory.lookup(TARGET, REGION, SG, ["sg-1"]) == {}
+    assert inventory.lookup_by_name(TARGET, REGION, SG, "web")[0].deleted
 
 
 def test_the_partition_comes_from_the_callers_own_identity(

@@ -55,15 +55,29 @@ class HookedInventory:
     def lookup(
         self, account_id: str, region: str, resource_type: str, resource_ids: Sequence[str]
     ) -> Mapping[str, ResourceState]:
+        self._meter()
+        answer = self.inner.lookup(account_id, region, resource_type, resource_ids)
+        self._before_answer()
+        return answer
+
+    def lookup_by_name(
+        self, account_id: str, region: str, resource_type: str, resource_name: str
+    ) -> Sequence[ResourceState]:
+        self._meter()
+        answer = self.inner.lookup_by_name(account_id, region, resource_type, resource_name)
+        self._before_answer()
+        return answer
+
+    def _meter(self) -> None:
         self.calls += 1
         self.timer.advance(self.seconds_per_call)
         if self.calls == self.throttle_on_call:
             raise TransientError("ThrottlingException: Rate exceeded")
-        answer = self.inner.lookup(account_id, region, resource_type, resource_ids)
+
+    def _before_answer(self) -> None:
         hook, self.before_answer = self.before_answer, None
         if hook is not None:
             hook()
-        return answer
 
 
 @define

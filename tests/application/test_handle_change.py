@@ -348,6 +348,30 @@ class TestSimpleClose:
         # The name lookup's answer is reused: one Config call in all.
         assert estate.inventory.calls == [InventoryCall(ACCOUNT, REGION, SG, ("sg-1",))]
 
+    def test_a_record_keyed_by_name_closes_beside_one_keyed_by_id(self, estate: Estate) -> None:
+        # The same role registered twice under one rule: once by its role ID, once by name.
+        by_id = estate.exception(SIMPLE_ID, "AROAEXAMPLEOLDROLE01")
+        by_name = estate.exception(SIMPLE_ID, "app-role")
+        estate.deleted("AWS::IAM::Role", "AROAEXAMPLEOLDROLE01", name="app-role")
+        result = estate.run(event(SIMPLE_ID, "AWS::IAM::Role", "AROAEXAMPLEOLDROLE01"))
+        assert result.outcome is Outcome.CLOSED
+        assert {r.record_key for r in result.records} == {by_id, by_name}
+        assert estate.record(by_id).is_closed
+        assert estate.record(by_name).is_closed
+        assert len(estate.inventory.calls) == 1
+
+    def test_a_repeated_event_closes_a_name_record_left_open_beside_a_closed_id_record(
+        self, estate: Estate
+    ) -> None:
+        by_id = estate.exception(SIMPLE_ID, "AROAEXAMPLEOLDROLE01", status=CLOSED_STATUS)
+        by_name = estate.exception(SIMPLE_ID, "app-role")
+        estate.deleted("AWS::IAM::Role", "AROAEXAMPLEOLDROLE01", name="app-role")
+        result = estate.run(event(SIMPLE_ID, "AWS::IAM::Role", "AROAEXAMPLEOLDROLE01"))
+        assert result.outcome is Outcome.CLOSED
+        assert [r.record_key for r in result.records] == [by_name]
+        assert estate.record(by_name).is_closed
+        assert estate.record(by_id).history == ()  # the closed one is not written again
+
     def test_name_that_only_nearly_matches_does_not_close(self, estate: Estate) -> None:
         key = estate.exception(SIMPLE_ID, "web")
         estate.deleted(SG, "sg-1", name="web-sg")

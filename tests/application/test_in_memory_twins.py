@@ -14,7 +14,7 @@ from adapters.in_memory import (
     ListEventSource,
     SystemClock,
 )
-from adapters.in_memory.inventory import InventoryCall
+from adapters.in_memory.inventory import InventoryCall, InventoryNameCall
 from application.errors import ConflictError, TransientError
 from application.ports import MAX_IDS_PER_CALL, Message, ResourceState
 from domain.lifecycle import RecordUpdate, Trigger, decide
@@ -32,6 +32,7 @@ from tests.application.estate import (
 )
 
 NOW = datetime(2026, 3, 4, 10, 15, 30, tzinfo=UTC)
+ROLE = "AWS::IAM::Role"
 
 
 def _key(key: str, account: str = ACCOUNT, rule_id: int = 1) -> RecordKey:
@@ -206,6 +207,37 @@ class TestInventory:
         with pytest.raises(TransientError, match="Throttling: rate exceeded"):
             inventory.lookup(ACCOUNT, REGION, SG, ["sg-1"])
         assert inventory.calls == []
+
+    def test_by_name_reports_every_resource_of_exactly_that_name_deleted_or_live(self) -> None:
+        inventory = InMemoryInventory()
+        inventory.put(ACCOUNT, REGION, ROLE, "AROAOLD", name="app-role", deleted=True)
+        inventory.put(ACCOUNT, REGION, ROLE, "AROANEW", name="app-role")
+        inventory.put(ACCOUNT, REGION, ROLE, "AROAOTHER", name="app-role-2", deleted=True)
+        found = inventory.lookup_by_name(ACCOUNT, REGION, ROLE, "app-role")
+        assert found == (
+            ResourceState(ROLE, "AROAOLD", "app-role", True),
+            ResourceState(ROLE, "AROANEW", "app-role", False),
+        )
+        assert inventory.name_calls == [InventoryNameCall(ACCOUNT, REGION, ROLE, "app-role")]
+        assert inventory.calls == []  # the calls by ID are counted apart
+
+    @pytest.mark.parametrize(
+        ("account", "region", "resource_type"),
+        [(OTHER_ACCOUNT, REGION, ROLE), (ACCOUNT, OTHER_REGION, ROLE), (ACCOUNT, REGION, SG)],
+    )
+    def test_by_name_is_per_account_region_and_type(
+        self, account: str, region: str, resource_type: str
+    ) -> None:
+        inventory = InMemoryInventory()
+        inventory.put(ACCOUNT, REGION, ROLE, "AROAOLD", name="app-role", deleted=True)
+        assert inventory.lookup_by_name(account, region, resource_type, "app-role") == ()
+
+    def test_by_name_fails_like_by_id_and_records_no_call(self) -> None:
+        inventory = InMemoryInventory(failing_accounts={ACCOUNT: "AccessDenied: denied"})
+        with pytest.raises(TransientError, match="AccessDenied"):
+            inventory.lookup_by_name(ACCOUNT, REGION, ROLE, "app-role")
+        assert inventory.name_calls == []
+        assert inventory.lookup_by_name(OTHER_ACCOUNT, REGION, ROLE, "app-role") == ()
 
 
 class TestRuleCatalog:

@@ -36,12 +36,22 @@ RULES_TABLE = "E2E-Master"
 DELETED_IDS = {SG_KEY.key, "elm-audit-logs-eu"}
 
 
+_DELETED_AT = datetime(2026, 3, 4, 10, 15, 2, tzinfo=UTC)
+
+
 class WireSpy:
-    """Counts STS calls by role ARN and answers Config as the real service would."""
+    """Counts STS calls by role ARN and answers Config as the real service would.
+
+    `DELETED_IDS` are reported deleted and ``live`` ones live, their names being their IDs
+    (as for buckets); ``named`` adds resources whose ID is not their name (IAM roles), by
+    name: (ID, deleted).
+    """
 
     def __init__(self, session: boto3.session.Session) -> None:
         self.assumed: Counter[str] = Counter()
         self.config_requests: list[dict[str, Any]] = []
+        self.live: set[str] = set()
+        self.named: dict[str, list[tuple[str, bool]]] = {}
         session.events.register("provide-client-params.sts.AssumeRole", self._assume)
         session.events.register(
             "provide-client-params.config.ListDiscoveredResources", self._note_config
@@ -56,17 +66,29 @@ class WireSpy:
 
     def _answer(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         request = self.config_requests[-1]
-        items = [
-            {
-                "resourceType": request["resourceType"],
-                "resourceId": resource_id,
-                "resourceName": resource_id,
-                "resourceDeletionTime": datetime(2026, 3, 4, 10, 15, 2, tzinfo=UTC),
-            }
-            for resource_id in request["resourceIds"]
-            if resource_id in DELETED_IDS
-        ]
+        if "resourceName" in request:  # the service takes a name or IDs, never both
+            name = request["resourceName"]
+            found = [(name, name in DELETED_IDS)] if name in DELETED_IDS | self.live else []
+            found += self.named.get(name, [])
+            items = [_item(request["resourceType"], i, name, d) for i, d in found]
+        else:
+            items = [
+                _item(request["resourceType"], i, i, i in DELETED_IDS)
+                for i in request["resourceIds"]
+                if i in DELETED_IDS | self.live
+            ]
         return AWSResponse("", 200, {}, None), {"resourceIdentifiers": items}
+
+
+def _item(resource_type: str, resource_id: str, name: str, deleted: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "resourceName": name,
+    }
+    if deleted:
+        item["resourceDeletionTime"] = _DELETED_AT
+    return item
 
 
 def seed_tables(session: boto3.session.Session) -> None:

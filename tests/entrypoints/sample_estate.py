@@ -78,6 +78,10 @@ class FakeLambdaContext:
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:999900001111:function:elm-status-update"
     aws_request_id: str = "3f1e2d4c-5b6a-4789-8a0b-1c2d3e4f5a6b"
 
+    def get_remaining_time_in_millis(self) -> int:
+        """Plenty of time: the handler checks it before each record."""
+        return 900_000
+
 
 def sample_estate() -> Estate:
     """Both deletion samples have an open exception and a resource Config reports deleted."""

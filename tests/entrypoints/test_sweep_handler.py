@@ -146,6 +146,7 @@ def test_a_scheduled_run_closes_lost_deletions_logs_one_summary_line_and_counts(
     assert metrics["reconcile-unknown-type"] == 1
     assert metrics["reconcile-failed"] == 0
     assert metrics["reconcile-config-calls"] == 1
+    assert metrics["reconcile-config-calls-by-name"] == 0  # both IDs were reported by ID
 
 
 def test_a_failed_group_fails_the_invocation_so_the_alarm_fires(

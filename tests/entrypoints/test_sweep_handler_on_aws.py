@@ -26,8 +26,12 @@ from entrypoints.container import AwsModule, build_container
 from entrypoints.settings import Settings
 
 SG = "AWS::EC2::SecurityGroup"
+ROLE = "AWS::IAM::Role"
 LIVE = [RecordKey(ACCOUNT, 1, f"sg-live{n:02d}") for n in range(30)]
 UNTYPED = RecordKey(ACCOUNT, 5, "orders-api")
+# IAM roles: Config's ID is the role ID (AROA…); the exceptions name the roles.
+DELETED_ROLE = RecordKey(ACCOUNT, 6, f"arn:aws:iam::{ACCOUNT}:role/service/elm-audit-role")
+REUSED_ROLE = RecordKey(ACCOUNT, 6, f"arn:aws:iam::{ACCOUNT}:role/elm-batch-role")
 
 
 @define
@@ -69,9 +73,24 @@ def on_aws(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> Iterat
         )
     )
     rules.add(Rule(5, "prod-lambda-in-vpc", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE))
+    rules.add(
+        Rule(
+            6,
+            "prod-iam-role-boundary",
+            ExceptionFormat.RESOURCE_ARN,
+            ExceptionType.SIMPLE,
+            frozenset({ROLE}),
+        )
+    )
     store = DynamoExceptionStore(client, os.environ["ELM_EXCEPTIONS_TABLE"])
-    for key in (*LIVE, UNTYPED):
+    for key in (*LIVE, UNTYPED, DELETED_ROLE, REUSED_ROLE):
         store.add(ExceptionRecord(key, REGION))
+    emulated_aws.spy.live.update(k.key for k in LIVE)
+    emulated_aws.spy.named["elm-audit-role"] = [("AROAOLDAUDITROLE00001", True)]
+    emulated_aws.spy.named["elm-batch-role"] = [
+        ("AROAOLDBATCHROLE00001", True),
+        ("AROANEWBATCHROLE00002", False),  # re-created under the same name: in use again
+    ]
     sweep_handler.use_container_factory(
         lambda: build_container(
             AwsModule(Settings.from_env(os.environ), clients=AwsClients(emulated_aws.session))
@@ -96,22 +115,32 @@ def quiet_log() -> Iterator[None]:
 def test_the_scheduled_sweep_closes_lost_deletions_on_aws(on_aws: WireSpy) -> None:
     summary = sweep_handler.handler({}, ScheduledContext())
 
-    for key in (SG_KEY, BUCKET_KEY):
+    for key in (SG_KEY, BUCKET_KEY, DELETED_ROLE):
         item = stored_item(key)
         assert item["ExceptionStatus"] == {"S": "RESOURCE_DELETED"}
         assert [(e["M"]["EventId"]["S"], e["M"]["Action"]["S"]) for e in item["History"]["L"]] == [
             ("reconcile-0b6f1c9e-2d4a-4e7b-9c3d-5a8f7e6d1c2b", "reconciled")
         ]
-    assert stored_item(LIVE[0])["ExceptionStatus"] == {"S": "ACTIVE"}
-    assert summary["outcomes"] == {"closed": 2, "not-confirmed": 30, "unknown-type": 1}
-    # The role is assumed once for the run; each call names at most 20 IDs, deleted included.
+    for key in (LIVE[0], REUSED_ROLE):
+        assert stored_item(key)["ExceptionStatus"] == {"S": "ACTIVE"}
+    assert summary["outcomes"] == {"closed": 3, "not-confirmed": 31, "unknown-type": 1}
+    # The role is assumed once for the run; each call names at most 20 IDs, deleted included;
+    # what Config does not report by ID (the role names) is asked by name, a call each.
     assert on_aws.assumed == Counter({f"arn:aws:iam::{ACCOUNT}:role/Role-Config-Mgmt": 1})
-    sizes = sorted(
+    by_id = sorted(
         (r["resourceType"], len(r["resourceIds"]), r["includeDeletedResources"])
         for r in on_aws.config_requests
+        if "resourceIds" in r
     )
-    assert sizes == [(SG, 11, True), (SG, 20, True), ("AWS::S3::Bucket", 1, True)]
-    assert summary["config_calls"] == 3
+    assert by_id == [(SG, 11, True), (SG, 20, True), (ROLE, 2, True), ("AWS::S3::Bucket", 1, True)]
+    by_name = sorted(
+        (r["resourceType"], r["resourceName"], r["includeDeletedResources"])
+        for r in on_aws.config_requests
+        if "resourceName" in r
+    )
+    assert by_name == [(ROLE, "elm-audit-role", True), (ROLE, "elm-batch-role", True)]
+    assert summary["config_calls"] == 6
+    assert summary["config_calls_by_name"] == 2
 
 
 @pytest.mark.moto

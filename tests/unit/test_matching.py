@@ -134,7 +134,6 @@ class TestArnKeys:
             f"arn:aws:ec2:{REGION}::security-group/sg-1",
             "arn:aws:ec2:::security-group/sg-1",
             f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1",
-            f"arn:aws-cn:ec2:{REGION}:{ACCOUNT}:security-group/sg-1",
         ],
     )
     def test_arn_of_the_resource_with_the_events_or_empty_account_and_region_matches(
@@ -152,6 +151,8 @@ class TestArnKeys:
             f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1/other",
             "sg-1",
             "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
+            # eu-west-1 is in the aws partition: an aws-cn ARN names another resource.
+            f"arn:aws-cn:ec2:{REGION}:{ACCOUNT}:security-group/sg-1",
         ],
     )
     def test_other_account_region_resource_or_malformed_arn_does_not_match(self, key: str) -> None:

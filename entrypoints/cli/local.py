@@ -1,0 +1,421 @@
+"""`elm local`: the production flow on a local AWS (moto server in this process), end to end."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from application.reconcile import SweepOutcome
+from domain.records import ExceptionRecord, RecordKey
+from entrypoints.cli import app
+from entrypoints.cli.simulate import record_item
+from entrypoints.local_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
+from entrypoints.local_pipeline import (
+    FILTERED,
+    DeliveredEvent,
+    LocalPipelineError,
+    LocalReport,
+    run_local_pipeline,
+)
+from entrypoints.scenario import ScenarioError, load_scenario
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "SIMULATED_INVENTORY",
+    "local_command",
+    "print_report",
+    "report_document",
+]
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "local-estate.yaml"
+SIMULATED_INVENTORY = (
+    "AWS Config's inventory is simulated: an in-memory twin stands behind the inventory "
+    "port, because moto's Config cannot report deleted resources."
+)
+ENVELOPE_NOTE = (
+    "moto delivers forwarded events with the production bus's region and no account; "
+    "they are restored to the sender's, as EventBridge delivers them, before the handler runs."
+)
+EXIT_UNMET = 1
+EXIT_BAD_INPUT = 2
+
+_STYLE = {
+    "closed": "bold green",
+    "member-deleted": "green",
+    "duplicate": "cyan",
+    "no-match": "blue",
+    "not-confirmed": "yellow",
+    "ignored": "dim",
+    FILTERED: "dim italic",
+    "rejected": "magenta",
+    "invalid": "bold red",
+    "failed": "red",
+}
+
+
+@app.command("local")
+def local_command(
+    scenario: Annotated[
+        Path,
+        typer.Option(
+            "--scenario",
+            metavar="SCENARIO.yaml",
+            help="The estate to run (the `elm simulate` format).",
+        ),
+    ] = DEFAULT_SCENARIO,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of tables.")
+    ] = False,
+) -> None:
+    """Run ELM's production flow end to end on a local AWS, with no AWS account.
+
+    Starts a moto server in this process, deploys the three templates (elm-send-events
+    into every target account and region through a StackSet), seeds the tables, puts each
+    event on its account's default bus, drains the production queue through the Lambda
+    handler, runs the reconciliation sweep, and reports every exception before and after.
+    The server is stopped before the command returns. Exits 2 on a bad scenario, 1 when an
+    outcome differs from the scenario's `expect`.
+    """
+    started = time.monotonic()
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as error:
+        typer.echo(f"elm: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    stderr = Console(stderr=True, highlight=False)
+    try:
+        with _progress(stderr, enabled=not as_json) as progress:
+            report = run_local_pipeline(loaded, progress)
+    except LocalPipelineError as error:
+        typer.echo(f"elm: {error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except LocalAwsError as error:
+        typer.echo(f"elm: the local AWS could not be set up: {error}", err=True)
+        raise typer.Exit(1) from None
+    except (BotoCoreError, ClientError) as error:
+        # moto refused a call the pipeline makes: a template or an API it does not support.
+        typer.echo(f"elm: the local AWS refused a call: {error}", err=True)
+        raise typer.Exit(1) from None
+    elapsed = time.monotonic() - started
+    if as_json:
+        typer.echo(json.dumps(report_document(report, elapsed), indent=2))
+    else:
+        print_report(report, elapsed, Console(highlight=False))
+    for event in report.unmet:
+        assert event.event.expect is not None
+        typer.echo(
+            f"error: {loaded.source}: {event.event.label} expected {event.event.expect.value}, "
+            f"got {event.outcome}",
+            err=True,
+        )
+    for outcome, expected, got in report.unmet_sweep:
+        typer.echo(
+            f"error: {loaded.source}: sweep expected {outcome.value} {expected}, got {got}",
+            err=True,
+        )
+    if report.unmet or report.unmet_sweep:
+        raise typer.Exit(EXIT_UNMET)
+
+
+class _RichProgress:
+    """Each stage a bar on the terminal; the previous one is completed when the next starts."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def stage(self, description: str, total: int) -> None:
+        if self._progress is None:
+            return
+        self._finish()
+        self._task = self._progress.add_task(description, total=max(total, 1))
+
+    def advance(self, count: int = 1) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, count)
+
+    def _finish(self) -> None:
+        if self._progress is not None and self._task is not None:
+            total = self._progress.tasks[self._task].total
+            self._progress.update(self._task, completed=total)
+
+
+@contextmanager
+def _progress(console: Console, *, enabled: bool) -> Iterator[_RichProgress]:
+    if not enabled or not console.is_terminal:
+        yield _RichProgress(None)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, redirect_stdout=False) as bars:
+        tracker = _RichProgress(bars)
+        yield tracker
+        tracker._finish()
+
+
+def report_document(report: LocalReport, elapsed: float | None = None) -> dict[str, Any]:
+    """The report as JSON-ready data."""
+    changed_by = _changed_by(report)
+    before = {r.record_key: r for r in report.before}
+    after = {r.record_key: r for r in report.after}
+    document: dict[str, Any] = {
+        "scenario": report.scenario.source,
+        "description": report.scenario.description,
+        "endpoint": report.endpoint,
+        "production": {"account": PRODUCTION_ACCOUNT, "region": PRODUCTION_REGION},
+        "target_accounts": list(report.target_accounts),
+        "target_regions": list(report.target_regions),
+        "config_inventory": "simulated",
+        "notes": [SIMULATED_INVENTORY, ENVELOPE_NOTE],
+        "events": [_event_document(e) for e in report.events],
+        "batches": list(report.batches),
+        "left_on_queue": report.left_on_queue,
+        "metrics": dict(report.metrics),
+        "sweep": _sweep_document(report),
+        "exceptions": [
+            {
+                "before": record_item(before[key]) if key in before else None,
+                "after": record_item(after[key]),
+                "changed_by": changed_by.get(_key(key), []),
+            }
+            for key in after
+        ],
+        "summary": {
+            "outcomes": report.counts,
+            "recovered_by_sweep": len(report.recovered),
+            "unmet_expectations": len(report.unmet) + len(report.unmet_sweep),
+        },
+    }
+    if elapsed is not None:
+        document["seconds"] = round(elapsed, 1)
+    return document
+
+
+def _event_document(event: DeliveredEvent) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "event": event.event.label,
+        "wave": event.wave,
+        "account": event.account_id,
+        "region": event.region,
+        "rule": event.rule_name,
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "message_id": event.message_id,
+        "outcome": event.outcome,
+        "batch_item_failure": event.batch_failed,
+    }
+    if event.log is not None:
+        document["log"] = dict(event.log)
+    if event.event.expect is not None:
+        document["expected"] = event.event.expect.value
+    if event.event.note is not None:
+        document["note"] = event.event.note
+    return document
+
+
+def _sweep_document(report: LocalReport) -> dict[str, Any] | None:
+    sweep = report.sweep
+    if sweep is None:
+        return None
+    return {
+        "run_id": sweep.run_id,
+        "records_scanned": sweep.records_scanned,
+        "config_calls": sweep.config_calls,
+        "outcomes": {o.value: n for o, n in sweep.counts.items() if n},
+        "changes": [
+            {
+                "AccountId_RuleId": note.record_key.partition_key,
+                "Exception": note.record_key.key,
+                "Region": note.region,
+                "outcome": note.outcome.value,
+                "reason": note.reason,
+                "recovered_by_sweep": note.outcome
+                in (SweepOutcome.CLOSED, SweepOutcome.MEMBER_DELETED),
+            }
+            for note in sweep.changes
+        ],
+    }
+
+
+def _changed_by(report: LocalReport) -> dict[tuple[str, str], list[str]]:
+    """By (AccountId_RuleId, Exception): the events (by number) and the sweep that changed it."""
+    changed: dict[tuple[str, str], list[str]] = {}
+    for event in report.events:
+        for matched in (event.log or {}).get("matched_records", []):
+            if matched.get("outcome") in ("closed", "member-deleted"):
+                key = (str(matched["partition_key"]), str(matched["exception"]))
+                changed.setdefault(key, []).append(f"event {event.number}")
+    for record_key in report.recovered:
+        changed.setdefault(_key(record_key), []).append("sweep")
+    return changed
+
+
+def _key(record_key: RecordKey) -> tuple[str, str]:
+    return (record_key.partition_key, record_key.key)
+
+
+def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
+    """The report as tables a person reads."""
+    scenario = report.scenario
+    title = f"elm local: {scenario.source}"
+    if scenario.description:
+        title += f": {scenario.description.strip()}"
+    console.print(Text(title, style="bold"))
+    instances = len(report.target_accounts) * len(report.target_regions)
+    console.print(
+        f"Local AWS: moto server at {report.endpoint}, in this process. Deployed "
+        f"elm-tables and elm-status-update in the production account {PRODUCTION_ACCOUNT} "
+        f"({PRODUCTION_REGION}), and elm-send-events through a StackSet into "
+        f"{', '.join(report.target_accounts)} x {', '.join(report.target_regions)} "
+        f"({instances} stack instances)."
+    )
+    settings = report.settings
+    allowed = ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+    console.print(
+        f"Handler settings, from the processor's environment in the template: rule prefix "
+        f"{settings.rule_prefix or '(none)'}, allowed accounts {allowed}, retention "
+        f"{settings.retention_days} days" + (", DRY RUN" if settings.dry_run else "") + "."
+    )
+    console.print(Text(f"Note: {SIMULATED_INVENTORY}", style="bold yellow"))
+    console.print(Text(f"Note: {ENVELOPE_NOTE}", style="yellow"))
+    console.print(_events_table(report))
+    failures = sum(1 for e in report.events if e.batch_failed)
+    console.print(
+        f"The queue was drained in {len(report.batches)} batches "
+        f"({', '.join(str(b) for b in report.batches) or 'none'} records) into "
+        f"entrypoints.lambda_handler.handler; batchItemFailures: {failures}"
+        + (
+            f" ({report.left_on_queue} left on the queue: SQS delivers them again, "
+            "then moves them to the DLQ)."
+            if report.left_on_queue
+            else "."
+        )
+    )
+    if report.metrics:
+        metrics = ", ".join(f"{name} {value}" for name, value in sorted(report.metrics.items()))
+        console.print(f"CloudWatch metrics the handler emitted: {metrics}.")
+    _print_sweep(report, console)
+    console.print(_exceptions_table(report))
+    counts = ", ".join(f"[{_STYLE.get(o, '')}]{o}[/] {n}" for o, n in sorted(report.counts.items()))
+    console.print(
+        f"Outcomes: {counts}. Recovered by the sweep: {len(report.recovered)}. "
+        f"Done in {elapsed:.1f} s; the moto server is stopped."
+    )
+
+
+def _events_table(report: LocalReport) -> Table:
+    table = Table(
+        title="Events, as put on the target accounts' buses",
+        title_justify="left",
+        show_lines=True,
+    )
+    table.add_column("#", justify="right")
+    table.add_column("wave", justify="right")
+    table.add_column("account\nregion", overflow="fold")
+    table.add_column("rule\nresource", overflow="fold")
+    table.add_column("outcome", overflow="fold")
+    table.add_column("reason", overflow="fold", ratio=1)
+    for event in report.events:
+        resource = event.resource_id or "-"
+        if event.resource_type:
+            resource = f"{event.resource_type.removeprefix('AWS::')} {resource}"
+        table.add_row(
+            str(event.number),
+            str(event.wave),
+            f"{event.account_id}\n{event.region}",
+            f"{event.rule_name or '-'}\n{resource}",
+            _outcome(event),
+            _reason(event),
+        )
+    return table
+
+
+def _outcome(event: DeliveredEvent) -> Text:
+    text = Text(event.outcome, style=_STYLE.get(event.outcome, ""))
+    expect = event.event.expect
+    if expect is not None and event.meets_expectation:
+        text.append(" ✓", style="green")
+    elif expect is not None:
+        text.append(f"\n✗ expected {expect.value}", style="bold red")
+    return text
+
+
+def _reason(event: DeliveredEvent) -> Text:
+    if event.log is None:
+        reason = Text("not forwarded: the target account's EventBridge rule matches deletions only")
+    else:
+        reason = Text(str(event.log.get("reason", "")))
+        members = [m for r in event.log.get("matched_records", []) for m in r.get("members", [])]
+        if members:
+            reason.append(f" (members recorded: {', '.join(members)})")
+    if event.event.note:
+        reason.append(f" · {event.event.note}", style="dim")
+    return reason
+
+
+def _print_sweep(report: LocalReport, console: Console) -> None:
+    sweep = report.sweep
+    if sweep is None:
+        return
+    counts = ", ".join(f"{o.value} {n}" for o, n in sweep.counts.items() if n) or "nothing"
+    console.print(
+        f"Reconciliation sweep: {sweep.records_scanned} open records scanned, "
+        f"{sweep.config_calls} AWS Config calls: {counts}."
+    )
+    for note in sweep.changes:
+        if note.outcome in (SweepOutcome.CLOSED, SweepOutcome.MEMBER_DELETED):
+            console.print(
+                Text(
+                    f"  recovered by the sweep: {note.record_key.partition_key} "
+                    f"{note.record_key.key} ({note.region}) {note.outcome.value}: its deletion "
+                    "event never arrived",
+                    style="bold green",
+                )
+            )
+
+
+def _exceptions_table(report: LocalReport) -> Table:
+    table = Table(
+        title="Exceptions, before and after",
+        title_justify="left",
+        caption="deleted: composite members confirmed deleted. bold: changed.",
+        caption_justify="left",
+        show_lines=True,
+    )
+    table.add_column("AccountId_RuleId\nRegion", overflow="fold")
+    table.add_column("Exception\nResourceType", overflow="fold", ratio=1)
+    table.add_column("before", overflow="fold")
+    table.add_column("after", overflow="fold")
+    table.add_column("deleted", justify="right")
+    table.add_column("changed by", overflow="fold")
+    before = {r.record_key: r for r in report.before}
+    changed_by = _changed_by(report)
+    for record in report.after:
+        previous = before.get(record.record_key)
+        table.add_row(
+            f"{record.record_key.partition_key}\n{record.region}",
+            f"{record.key}\n{(record.resource_type or '-').removeprefix('AWS::')}",
+            previous.status if previous else "-",
+            Text(record.status, style="green" if record.is_closed else ""),
+            _deleted(record),
+            ", ".join(changed_by.get(_key(record.record_key), [])) or "-",
+            style="bold" if previous != record else None,
+        )
+    return table
+
+
+def _deleted(record: ExceptionRecord) -> str:
+    members = record.members()
+    if record.deleted_members or len(members) > 1:
+        return f"{len(record.deleted_members)}/{len(members)}"
+    return "-"

@@ -1,0 +1,612 @@
+"""`elm local`: the production flow of SPEC §1 on a local AWS, through the real Lambda handler.
+
+A moto server runs in this process. The three templates are deployed on it (the send-events
+one into every target account and region through a StackSet), the tables are seeded from a
+scenario file, and each deletion's AWS Config event is put on the target account's default
+bus. EventBridge (moto) routes the deletion events to the production queue; the queue is
+drained in batches of up to ten into `entrypoints.lambda_handler.handler`, as the event
+source mapping would (moto cannot run the Lambda: it has no Docker here), and acknowledged
+messages are deleted. Then the reconciliation sweep runs.
+
+Two things are not AWS's own behaviour, and the report says so:
+- AWS Config's inventory is simulated (the in-memory twin behind the inventory port): moto's
+  Config cannot report deleted resources.
+- moto delivers forwarded events with the envelope ``region`` of the production bus and no
+  ``account``; EventBridge keeps the sender's. The envelope is restored to the sending
+  account and region before the handler sees the message.
+
+Events go out in waves: a wave ends before a second event for the same account, region and
+rule, so that each event is handled against AWS Config as it was when its resource was
+deleted (a composite's second member, deleted later, is not yet gone for the first).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol, cast
+
+from attrs import frozen
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from injector import Module, provider, singleton
+
+from adapters.aws import AwsClients
+from adapters.in_memory import InMemoryInventory
+from application.ports import ExceptionStore, ResourceInventory, RuleCatalog
+from application.reconcile import Reconcile, SweepOutcome, SweepReport, SweepRequest
+from domain.events import is_account_id, is_region_name
+from domain.outcomes import Outcome
+from domain.records import ExceptionRecord, RecordKey
+from entrypoints import lambda_handler
+from entrypoints.container import AwsModule, build_container
+from entrypoints.lambda_zip import code_zip
+from entrypoints.local_aws import (
+    PRODUCTION_ACCOUNT,
+    PRODUCTION_REGION,
+    LocalAws,
+    ProductionStack,
+    local_aws,
+)
+from entrypoints.scenario import Deletion, Scenario, ScenarioEvent
+from entrypoints.settings import Settings, SettingsError
+
+__all__ = [
+    "FILTERED",
+    "DeliveredEvent",
+    "LocalPipelineError",
+    "LocalReport",
+    "OutgoingEvent",
+    "PipelineProgress",
+    "SimulatedConfigModule",
+    "run_local_pipeline",
+    "waves",
+]
+
+FILTERED = "filtered"
+"""The outcome of an event the target account's EventBridge rule did not forward."""
+BATCH_SIZE = 10
+"""Records per handler invocation: the template's event source mapping `BatchSize`."""
+SWEEP_RUN_ID = "elm-local-sweep"
+"""The sweep's run id: the `EventId` of the `History` entries it writes."""
+
+_WaveKey = tuple[str, str, str]
+
+
+class LocalPipelineError(Exception):
+    """`elm local` cannot run; the message is one line saying why."""
+
+
+class PipelineProgress(Protocol):
+    """Told when a stage starts (and how many steps it has), and as its steps are done."""
+
+    def stage(self, description: str, total: int) -> None: ...
+
+    def advance(self, count: int = 1) -> None: ...
+
+
+class _NoProgress:
+    def stage(self, description: str, total: int) -> None:
+        return None
+
+    def advance(self, count: int = 1) -> None:
+        return None
+
+
+@frozen
+class OutgoingEvent:
+    """A scenario event as it is put on a target account's bus."""
+
+    number: int
+    event: ScenarioEvent
+    account_id: str
+    region: str
+    rule_name: str
+    resource_type: str
+    resource_id: str
+    source: str
+    detail_type: str
+    detail: str
+
+    @property
+    def wave_key(self) -> _WaveKey:
+        """Events with the same key can touch the same exceptions: never in one wave."""
+        return (self.account_id, self.region, self.rule_name)
+
+
+@frozen
+class DeliveredEvent:
+    """One scenario event: where it was put, and what the handler logged for it."""
+
+    number: int
+    event: ScenarioEvent
+    wave: int
+    account_id: str
+    region: str
+    rule_name: str
+    resource_type: str
+    resource_id: str
+    message_id: str | None
+    """The SQS message it arrived as; None when EventBridge did not forward it."""
+    log: Mapping[str, Any] | None
+    """The handler's log line for it (SPEC §4: one structured line per outcome)."""
+    batch_failed: bool
+
+    @property
+    def outcome(self) -> str:
+        """The outcome the handler logged, or `FILTERED`."""
+        if self.log is None:
+            return FILTERED
+        return str(self.log["outcome"])
+
+    @property
+    def meets_expectation(self) -> bool:
+        """True when the event declares no expected outcome, or got the one it declares.
+
+        `FILTERED` meets `ignored`: the rule applies the test the handler would apply.
+        """
+        expect = self.event.expect
+        if expect is None or expect.value == self.outcome:
+            return True
+        return expect is Outcome.IGNORED and self.outcome == FILTERED
+
+
+@frozen
+class LocalReport:
+    """What `elm local` deployed, sent and changed."""
+
+    scenario: Scenario
+    endpoint: str
+    target_accounts: tuple[str, ...]
+    target_regions: tuple[str, ...]
+    settings: Settings
+    events: tuple[DeliveredEvent, ...]
+    batches: tuple[int, ...]
+    """The size of each batch handed to the handler, in order."""
+    metrics: Mapping[str, int]
+    """The CloudWatch metrics the handler emitted (embedded metric format), summed by name."""
+    before: tuple[ExceptionRecord, ...]
+    after_events: tuple[ExceptionRecord, ...]
+    after: tuple[ExceptionRecord, ...]
+    sweep: SweepReport | None
+    left_on_queue: int
+    """Failed records, left for SQS to deliver again (and then move to the DLQ)."""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many events ended in each outcome."""
+        return dict(Counter(e.outcome for e in self.events))
+
+    @property
+    def unmet(self) -> list[DeliveredEvent]:
+        """Events whose outcome differs from their `expect`."""
+        return [e for e in self.events if not e.meets_expectation]
+
+    @property
+    def unmet_sweep(self) -> list[tuple[SweepOutcome, int, int]]:
+        """(outcome, expected, got) for each sweep count that differs from the scenario's."""
+        step = self.scenario.sweep
+        if self.sweep is None or step is None or step.expect is None:
+            return []
+        return [
+            (outcome, expected, self.sweep.count(outcome))
+            for outcome, expected in step.expect
+            if self.sweep.count(outcome) != expected
+        ]
+
+    @property
+    def recovered(self) -> list[RecordKey]:
+        """Records the sweep closed or advanced: deletions whose event never arrived."""
+        if self.sweep is None:
+            return []
+        return [
+            note.record_key
+            for note in self.sweep.changes
+            if note.outcome in (SweepOutcome.CLOSED, SweepOutcome.MEMBER_DELETED)
+        ]
+
+
+class SimulatedConfigModule(Module):
+    """AWS Config's inventory on its in-memory twin (overrides the AWS module's)."""
+
+    def __init__(self, inventory: InMemoryInventory) -> None:
+        self._inventory = inventory
+
+    @singleton
+    @provider
+    def inventory(self) -> ResourceInventory:
+        return self._inventory
+
+
+def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = None) -> LocalReport:
+    """Run ``scenario`` through the production flow on a local AWS; see the module docstring.
+
+    Raises `LocalPipelineError` when the scenario cannot be sent through EventBridge or the
+    local AWS cannot be set up. The moto server is stopped before this returns.
+    """
+    progress = progress or _NoProgress()
+    outgoing = _outgoing(scenario)
+    accounts = tuple(sorted({o.account_id for o in outgoing}))
+    regions = tuple(dict.fromkeys(o.region for o in outgoing))
+    with local_aws() as aws:
+        progress.stage("Deploying the three stacks", 3)
+        stack = _deploy(aws, scenario, accounts, regions, progress)
+        settings = _settings(stack)
+        inventory = _inventory(scenario)
+        clients = AwsClients(aws.session, region_name=PRODUCTION_REGION, endpoint_url=aws.endpoint)
+        container = build_container(
+            AwsModule(settings, clients=clients), SimulatedConfigModule(inventory)
+        )
+        store = container.get(ExceptionStore)  # type: ignore[type-abstract]
+        catalog = container.get(RuleCatalog)  # type: ignore[type-abstract]
+        progress.stage("Seeding the tables", 1)
+        for rule in scenario.rules:
+            catalog.add(rule)
+        for record in scenario.exceptions:
+            store.add(record)
+        progress.advance()
+        before = _records(store)
+        lambda_handler.use_container_factory(lambda: container)
+        try:
+            drain = _Drain(aws, stack, progress)
+            names = _names(scenario)
+            delivered: list[DeliveredEvent] = []
+            plan = waves(outgoing)
+            progress.stage(f"Events to buses, queue, handler ({len(plan)} waves)", len(outgoing))
+            for number, wave in enumerate(plan, start=1):
+                for item in wave:
+                    if item.event.deletion is not None:
+                        _delete(inventory, names, item.event.deletion)
+                    _put(aws, item)
+                delivered.extend(drain.wave(number, wave))
+            after_events = _records(store)
+            sweep: SweepReport | None = None
+            if scenario.sweep is not None:
+                reconcile = container.get(Reconcile)
+                sweep = reconcile.execute(
+                    SweepRequest(run_id=SWEEP_RUN_ID), _SweepProgress(progress)
+                )
+            after = _records(store)
+        finally:
+            lambda_handler.use_container_factory(None)
+        return LocalReport(
+            scenario=scenario,
+            endpoint=aws.endpoint,
+            target_accounts=accounts,
+            target_regions=regions,
+            settings=settings,
+            events=tuple(delivered),
+            batches=tuple(drain.batches),
+            metrics=dict(drain.metrics),
+            before=before,
+            after_events=after_events,
+            after=after,
+            sweep=sweep,
+            left_on_queue=drain.left_on_queue,
+        )
+
+
+def waves(outgoing: Sequence[OutgoingEvent]) -> list[list[OutgoingEvent]]:
+    """Consecutive events, cut before a second one for the same account, region and rule."""
+    result: list[list[OutgoingEvent]] = []
+    keys: set[_WaveKey] = set()
+    for item in outgoing:
+        if not result or item.wave_key in keys:
+            result.append([])
+            keys = set()
+        result[-1].append(item)
+        keys.add(item.wave_key)
+    return result
+
+
+def _outgoing(scenario: Scenario) -> list[OutgoingEvent]:
+    """The scenario's events as PutEvents entries; one line naming a bad one."""
+    items = []
+    for number, event in enumerate(scenario.events, start=1):
+        where = f"{scenario.source}: {event.label}"
+        try:
+            document = json.loads(event.body)
+        except ValueError:
+            raise LocalPipelineError(
+                f"{where} is not JSON: elm local sends each event through EventBridge"
+            ) from None
+        if not isinstance(document, dict):
+            raise LocalPipelineError(f"{where} must be a JSON event object")
+        detail = document.get("detail")
+        source, detail_type = document.get("source"), document.get("detail-type")
+        if not isinstance(detail, dict) or not isinstance(source, str):
+            raise LocalPipelineError(f"{where} needs source and detail to be put on a bus")
+        if not isinstance(detail_type, str):
+            raise LocalPipelineError(f"{where} needs a detail-type to be put on a bus")
+        account, region = detail.get("awsAccountId"), detail.get("awsRegion")
+        if not isinstance(account, str) or not is_account_id(account):
+            raise LocalPipelineError(
+                f"{where}: detail.awsAccountId must be the 12-digit account that sends it"
+            )
+        if not isinstance(region, str) or not is_region_name(region):
+            raise LocalPipelineError(f"{where}: detail.awsRegion must be a region name")
+        if account == PRODUCTION_ACCOUNT:
+            raise LocalPipelineError(
+                f"{where}: {PRODUCTION_ACCOUNT} is the local production account, not a target"
+            )
+        rule = detail.get("configRuleName")
+        resource_type, resource_id = detail.get("resourceType"), detail.get("resourceId")
+        items.append(
+            OutgoingEvent(
+                number=number,
+                event=event,
+                account_id=account,
+                region=region,
+                rule_name=rule if isinstance(rule, str) else "",
+                resource_type=resource_type if isinstance(resource_type, str) else "",
+                resource_id=resource_id if isinstance(resource_id, str) else "",
+                source=source,
+                detail_type=detail_type,
+                detail=json.dumps(detail),
+            )
+        )
+    return items
+
+
+def _deploy(
+    aws: LocalAws,
+    scenario: Scenario,
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    progress: PipelineProgress,
+) -> ProductionStack:
+    settings = scenario.settings
+    aws.deploy_tables()
+    progress.advance()
+    stack = aws.deploy_production(
+        code_zip(),
+        AllowedAccounts=",".join(sorted(settings.allowed_accounts or ())),
+        RetentionDays=str(settings.retention_days),
+        DryRun="true" if settings.dry_run else "false",
+    )
+    progress.advance()
+    aws.deploy_send_events(accounts, regions)
+    progress.advance()
+    return stack
+
+
+def _settings(stack: ProductionStack) -> Settings:
+    """The settings the template gives the processor Lambda: the handler runs with those."""
+    try:
+        return Settings.from_env(stack.environment)
+    except SettingsError as error:
+        raise LocalPipelineError(f"the processor's environment is not valid: {error}") from None
+
+
+def _inventory(scenario: Scenario) -> InMemoryInventory:
+    inventory = InMemoryInventory(failing_accounts=dict(scenario.failing_accounts))
+    for resource in scenario.resources:
+        inventory.put(
+            resource.account_id,
+            resource.region,
+            resource.resource_type,
+            resource.resource_id,
+            name=resource.name,
+            deleted=resource.deleted,
+        )
+    return inventory
+
+
+def _names(scenario: Scenario) -> dict[tuple[str, str, str, str], str | None]:
+    return {
+        (r.account_id, r.region, r.resource_type, r.resource_id): r.name for r in scenario.resources
+    }
+
+
+def _delete(
+    inventory: InMemoryInventory,
+    names: dict[tuple[str, str, str, str], str | None],
+    deletion: Deletion,
+) -> None:
+    """The resource is deleted: AWS Config reports it so, under the name it was declared with."""
+    identity = (deletion.account_id, deletion.region, deletion.resource_type, deletion.resource_id)
+    name = deletion.name or names.get(identity)
+    names[identity] = name
+    inventory.put(*identity, name=name, deleted=True)
+
+
+def _put(aws: LocalAws, item: OutgoingEvent) -> None:
+    events = aws.account_client(item.account_id, "events", item.region)
+    response = events.put_events(
+        Entries=[{"Source": item.source, "DetailType": item.detail_type, "Detail": item.detail}]
+    )
+    if response.get("FailedEntryCount"):
+        raise LocalPipelineError(
+            f"{item.event.label}: PutEvents refused it in {item.account_id} {item.region}: "
+            f"{response['Entries'][0].get('ErrorMessage', 'no reason given')}"
+        )
+
+
+def _records(store: ExceptionStore) -> tuple[ExceptionRecord, ...]:
+    return tuple(sorted(store.scan_all(), key=lambda r: (r.record_key.partition_key, r.key)))
+
+
+class _SweepProgress:
+    """The sweep's progress as a pipeline stage."""
+
+    def __init__(self, progress: PipelineProgress) -> None:
+        self._progress = progress
+
+    def start(self, total: int) -> None:
+        self._progress.stage("Reconciliation sweep", total)
+
+    def advance(self, count: int) -> None:
+        self._progress.advance(count)
+
+
+@frozen
+class _Context:
+    """What the handler (Powertools' `inject_lambda_context`) reads of a Lambda context."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    log_group_name: str = ""
+    log_stream_name: str = "elm-local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+class _Drain:
+    """The event source mapping's part: the queue, in batches, into the handler."""
+
+    def __init__(self, aws: LocalAws, stack: ProductionStack, progress: PipelineProgress) -> None:
+        self._sqs = aws.client("sqs")
+        self._stack = stack
+        self._progress = progress
+        name = stack.outputs["ProcessorFunctionName"]
+        self._function = (
+            name,
+            f"arn:aws:lambda:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:function:{name}",
+        )
+        self.batches: list[int] = []
+        self.metrics: Counter[str] = Counter()
+        self.left_on_queue = 0
+
+    def wave(self, number: int, sent: Sequence[OutgoingEvent]) -> list[DeliveredEvent]:
+        """Receive and handle everything the wave ``sent`` put on the queue."""
+        pending = {item.wave_key: item for item in sent}
+        arrived: dict[_WaveKey, tuple[str, Mapping[str, Any] | None, bool]] = {}
+        while messages := self._sqs.receive_message(
+            QueueUrl=self._stack.queue_url, MaxNumberOfMessages=BATCH_SIZE, WaitTimeSeconds=0
+        ).get("Messages", []):
+            senders = [_sender(pending, message["Body"]) for message in messages]
+            records = [self._record(m, s) for m, s in zip(messages, senders, strict=True)]
+            logs, failures = self._invoke(records)
+            self.batches.append(len(records))
+            for message, item in zip(messages, senders, strict=True):
+                message_id = message["MessageId"]
+                failed = message_id in failures
+                arrived[item.wave_key] = (message_id, logs.get(message_id), failed)
+                if failed:
+                    # Left for SQS to deliver again after the visibility timeout, then the DLQ.
+                    self.left_on_queue += 1
+                else:
+                    self._sqs.delete_message(
+                        QueueUrl=self._stack.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+                self._progress.advance()
+        delivered = []
+        for item in sent:
+            message_id, log, failed = arrived.get(item.wave_key, (None, None, False))
+            if message_id is None:
+                self._progress.advance()  # filtered: it never reaches the queue
+            delivered.append(
+                DeliveredEvent(
+                    number=item.number,
+                    event=item.event,
+                    wave=number,
+                    account_id=item.account_id,
+                    region=item.region,
+                    rule_name=item.rule_name,
+                    resource_type=item.resource_type,
+                    resource_id=item.resource_id,
+                    message_id=message_id,
+                    log=log,
+                    batch_failed=failed,
+                )
+            )
+        return delivered
+
+    def _record(self, message: Mapping[str, Any], sender: OutgoingEvent) -> dict[str, Any]:
+        body = json.loads(message["Body"])
+        # EventBridge keeps the sender's account and region on a forwarded event; moto
+        # rewrites the region to the production bus's and drops the account.
+        body["account"] = sender.account_id
+        body["region"] = sender.region
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": json.dumps(body),
+            "attributes": dict(message.get("Attributes", {})),
+            "messageAttributes": {},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._stack.queue_arn,
+            "awsRegion": PRODUCTION_REGION,
+        }
+
+    def _invoke(
+        self, records: list[dict[str, Any]]
+    ) -> tuple[dict[str, Mapping[str, Any]], set[str]]:
+        name, arn = self._function
+        context = _Context(name, arn, f"elm-local-{len(self.batches) + 1}")
+        with _handler_output() as output:
+            response = lambda_handler.handler({"Records": records}, cast(LambdaContext, context))
+        failures = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        logs: dict[str, Mapping[str, Any]] = {}
+        for line in output.getvalue().splitlines():
+            entry = _json_line(line)
+            if entry is None:
+                continue
+            if "outcome" in entry and "message_id" in entry:
+                logs[str(entry["message_id"])] = entry
+            for metric, value in _emf_metrics(entry):
+                self.metrics[metric] += value
+        missing = [r["messageId"] for r in records if r["messageId"] not in logs]
+        if missing:
+            raise LocalPipelineError(
+                f"the handler logged no outcome for message {missing[0]}: "
+                "every outcome must be one log line (SPEC §4)"
+            )
+        return logs, failures
+
+
+def _sender(pending: Mapping[_WaveKey, OutgoingEvent], body: str) -> OutgoingEvent:
+    """The event of this wave that a queued message came from."""
+    detail = json.loads(body).get("detail", {})
+    key = (
+        str(detail.get("awsAccountId")),
+        str(detail.get("awsRegion")),
+        str(detail.get("configRuleName", "")),
+    )
+    item = pending.get(key)
+    if item is None:
+        raise LocalPipelineError(f"a message arrived that no event of this wave sent: {key}")
+    return item
+
+
+@contextlib.contextmanager
+def _handler_output() -> Iterator[io.StringIO]:
+    """The handler's log lines and metrics, captured instead of printed."""
+    output = io.StringIO()
+    stream_handler = lambda_handler.logger.registered_handler
+    previous = stream_handler.setStream(output)  # type: ignore[attr-defined]
+    try:
+        # Powertools prints the metrics (embedded metric format) to standard output.
+        with contextlib.redirect_stdout(output):
+            yield output
+    finally:
+        stream_handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def _json_line(line: str) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _emf_metrics(entry: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
+    aws = entry.get("_aws")
+    if not isinstance(aws, dict):
+        return
+    for directive in aws.get("CloudWatchMetrics", []):
+        for metric in directive.get("Metrics", []):
+            name = metric.get("Name")
+            value = entry.get(name)
+            if isinstance(name, str) and isinstance(value, int | float):
+                yield name, int(value)
+            elif isinstance(name, str) and isinstance(value, list):
+                yield name, int(sum(value))
