@@ -50,7 +50,8 @@ from entrypoints.local_aws import (
     ProductionStack,
     local_aws,
 )
-from entrypoints.scenario import Deletion, Scenario, ScenarioEvent
+from entrypoints.scenario import Scenario, ScenarioEvent
+from entrypoints.scenario_inventory import ScenarioInventory
 from entrypoints.settings import Settings, SettingsError
 
 __all__ = [
@@ -234,10 +235,10 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
         progress.stage("Deploying the three stacks", 3)
         stack = _deploy(aws, scenario, accounts, regions, progress)
         settings = _settings(stack)
-        inventory = _inventory(scenario)
+        config = ScenarioInventory(scenario)
         clients = AwsClients(aws.session, region_name=PRODUCTION_REGION, endpoint_url=aws.endpoint)
         container = build_container(
-            AwsModule(settings, clients=clients), SimulatedConfigModule(inventory)
+            AwsModule(settings, clients=clients), SimulatedConfigModule(config.inventory)
         )
         store = container.get(ExceptionStore)  # type: ignore[type-abstract]
         catalog = container.get(RuleCatalog)  # type: ignore[type-abstract]
@@ -251,14 +252,13 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
         lambda_handler.use_container_factory(lambda: container)
         try:
             drain = _Drain(aws, stack, progress)
-            names = _names(scenario)
             delivered: list[DeliveredEvent] = []
             plan = waves(outgoing)
             progress.stage(f"Events to buses, queue, handler ({len(plan)} waves)", len(outgoing))
             for number, wave in enumerate(plan, start=1):
                 for item in wave:
                     if item.event.deletion is not None:
-                        _delete(inventory, names, item.event.deletion)
+                        config.delete(item.event.deletion)
                     _put(aws, item)
                 delivered.extend(drain.wave(number, wave))
             after_events = _records(store)
@@ -378,38 +378,6 @@ def _settings(stack: ProductionStack) -> Settings:
         return Settings.from_env(stack.environment)
     except SettingsError as error:
         raise LocalPipelineError(f"the processor's environment is not valid: {error}") from None
-
-
-def _inventory(scenario: Scenario) -> InMemoryInventory:
-    inventory = InMemoryInventory(failing_accounts=dict(scenario.failing_accounts))
-    for resource in scenario.resources:
-        inventory.put(
-            resource.account_id,
-            resource.region,
-            resource.resource_type,
-            resource.resource_id,
-            name=resource.name,
-            deleted=resource.deleted,
-        )
-    return inventory
-
-
-def _names(scenario: Scenario) -> dict[tuple[str, str, str, str], str | None]:
-    return {
-        (r.account_id, r.region, r.resource_type, r.resource_id): r.name for r in scenario.resources
-    }
-
-
-def _delete(
-    inventory: InMemoryInventory,
-    names: dict[tuple[str, str, str, str], str | None],
-    deletion: Deletion,
-) -> None:
-    """The resource is deleted: AWS Config reports it so, under the name it was declared with."""
-    identity = (deletion.account_id, deletion.region, deletion.resource_type, deletion.resource_id)
-    name = deletion.name or names.get(identity)
-    names[identity] = name
-    inventory.put(*identity, name=name, deleted=True)
 
 
 def _put(aws: LocalAws, item: OutgoingEvent) -> None:

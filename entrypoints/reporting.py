@@ -1,4 +1,4 @@
-"""One outcome, as the fields of a log line and of `elm process --json`; and its log level."""
+"""One outcome as JSON-ready fields (log lines, `elm process`, `elm simulate`); its log level."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from application.handle_change import ChangeResult
 from domain.outcomes import Outcome
 
-__all__ = ["log_level", "result_fields"]
+__all__ = ["event_fields", "log_level", "result_fields"]
 
 
 def result_fields(result: ChangeResult) -> dict[str, Any]:
@@ -16,12 +16,7 @@ def result_fields(result: ChangeResult) -> dict[str, Any]:
     return {
         "outcome": result.outcome.value,
         "reason": result.reason,
-        "event_id": result.event_id,
-        "account": result.account_id,
-        "region": result.region,
-        "rule": result.rule_name,
-        "resource_type": result.resource_type,
-        "resource_id": result.resource_id,
+        **event_fields(result),
         "matched_records": [
             {
                 "partition_key": r.record_key.partition_key,
@@ -32,6 +27,18 @@ def result_fields(result: ChangeResult) -> dict[str, Any]:
             for r in result.records
         ],
         "dry_run": result.dry_run,
+    }
+
+
+def event_fields(result: ChangeResult) -> dict[str, Any]:
+    """Which event it was: its id, where it came from, and the rule and resource it names."""
+    return {
+        "event_id": result.event_id,
+        "account": result.account_id,
+        "region": result.region,
+        "rule": result.rule_name,
+        "resource_type": result.resource_type,
+        "resource_id": result.resource_id,
     }
 
 

@@ -16,7 +16,6 @@ from attrs import frozen
 from adapters.in_memory import (
     FixedClock,
     InMemoryExceptionStore,
-    InMemoryInventory,
     InMemoryRuleCatalog,
 )
 from application.handle_change import ChangeResult
@@ -26,7 +25,8 @@ from application.reconcile import Reconcile, SweepOutcome, SweepReport
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.container import InMemoryModule, build_container
-from entrypoints.scenario import Deletion, Scenario, ScenarioEvent
+from entrypoints.scenario import Scenario, ScenarioEvent
+from entrypoints.scenario_inventory import ScenarioInventory
 
 __all__ = ["EVENT_SPACING", "EventRun", "SimulationReport", "simulate"]
 
@@ -104,24 +104,8 @@ def simulate(scenario: Scenario) -> SimulationReport:
     store = InMemoryExceptionStore()
     for record in scenario.exceptions:
         store.add(record)
-    inventory = InMemoryInventory(failing_accounts=dict(scenario.failing_accounts))
-    names: dict[tuple[str, str, str, str], str | None] = {}
-    for resource in scenario.resources:
-        inventory.put(
-            resource.account_id,
-            resource.region,
-            resource.resource_type,
-            resource.resource_id,
-            name=resource.name,
-            deleted=resource.deleted,
-        )
-        identity = (
-            resource.account_id,
-            resource.region,
-            resource.resource_type,
-            resource.resource_id,
-        )
-        names[identity] = resource.name
+    config = ScenarioInventory(scenario)
+    inventory = config.inventory
     clock = FixedClock(scenario.start)
     container = build_container(
         InMemoryModule(
@@ -135,7 +119,7 @@ def simulate(scenario: Scenario) -> SimulationReport:
         if number > 1:
             clock.advance(EVENT_SPACING)
         if event.deletion is not None:
-            _delete(inventory, names, event.deletion)
+            config.delete(event.deletion)
         message = Message(f"msg-{number}", event.body)
         report = batch.execute([message])
         (_, result) = report.results[0]
@@ -154,18 +138,6 @@ def simulate(scenario: Scenario) -> SimulationReport:
         config_calls=event_calls,
         sweep=sweep,
     )
-
-
-def _delete(
-    inventory: InMemoryInventory,
-    names: dict[tuple[str, str, str, str], str | None],
-    deletion: Deletion,
-) -> None:
-    """Make AWS Config report the resource deleted, keeping the name it was declared with."""
-    identity = (deletion.account_id, deletion.region, deletion.resource_type, deletion.resource_id)
-    name = deletion.name or names.get(identity)
-    names[identity] = name
-    inventory.put(*identity, name=name, deleted=True)
 
 
 def _by_key(records: tuple[ExceptionRecord, ...]) -> dict[RecordKey, ExceptionRecord]:

@@ -1,4 +1,4 @@
-"""What the table commands share: settings, adapters, and one-line failures."""
+"""What the table commands share: settings, adapters, and AWS failures as one line."""
 
 from __future__ import annotations
 
@@ -6,24 +6,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import typer
 from botocore.exceptions import BotoCoreError
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, MalformedItemError
 from application.errors import ConflictError, TransientError
 from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
+from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.settings import Settings, SettingsError
 
-__all__ = ["Tables", "fail", "reported", "tables"]
-
-BAD_INPUT = 2
-FAILED = 1
-
-
-def fail(message: str, code: int = FAILED) -> typer.Exit:
-    """Print ``message`` as one line on stderr; the caller raises the returned `Exit`."""
-    typer.echo(f"elm: {message}", err=True)
-    return typer.Exit(code)
+__all__ = ["Tables", "reported", "tables"]
 
 
 @contextmanager

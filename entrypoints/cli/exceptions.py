@@ -22,7 +22,8 @@ from application.errors import TransientError
 from domain.events import is_account_id, is_region_name
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.cli import app
-from entrypoints.cli._aws import BAD_INPUT, fail, reported, tables
+from entrypoints.cli._aws import reported, tables
+from entrypoints.cli._errors import BAD_INPUT, fail
 
 __all__ = ["exceptions_app"]
 

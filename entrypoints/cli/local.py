@@ -16,10 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
+from adapters.aws.dynamo_items import record_to_document
 from application.reconcile import SweepOutcome
-from domain.records import ExceptionRecord, RecordKey
-from entrypoints.cli import app
-from entrypoints.cli.simulate import record_item
+from domain.records import RecordKey
+from entrypoints.cli import app, render
+from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.local_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local_pipeline import (
     FILTERED,
@@ -48,20 +49,8 @@ ENVELOPE_NOTE = (
     "they are restored to the sender's, as EventBridge delivers them, before the handler runs."
 )
 EXIT_UNMET = 1
-EXIT_BAD_INPUT = 2
 
-_STYLE = {
-    "closed": "bold green",
-    "member-deleted": "green",
-    "duplicate": "cyan",
-    "no-match": "blue",
-    "not-confirmed": "yellow",
-    "ignored": "dim",
-    FILTERED: "dim italic",
-    "rejected": "magenta",
-    "invalid": "bold red",
-    "failed": "red",
-}
+_STYLE = {**render.OUTCOME_STYLE, FILTERED: "dim italic"}
 
 
 @app.command("local")
@@ -91,22 +80,18 @@ def local_command(
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
-        typer.echo(f"elm: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(str(error), BAD_INPUT) from None
     stderr = Console(stderr=True, highlight=False)
     try:
         with _progress(stderr, enabled=not as_json) as progress:
             report = run_local_pipeline(loaded, progress)
     except LocalPipelineError as error:
-        typer.echo(f"elm: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(str(error), BAD_INPUT) from None
     except LocalAwsError as error:
-        typer.echo(f"elm: the local AWS could not be set up: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(f"the local AWS could not be set up: {error}") from None
     except (BotoCoreError, ClientError) as error:
         # moto refused a call the pipeline makes: a template or an API it does not support.
-        typer.echo(f"elm: the local AWS refused a call: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(f"the local AWS refused a call: {error}") from None
     elapsed = time.monotonic() - started
     if as_json:
         typer.echo(json.dumps(report_document(report, elapsed), indent=2))
@@ -184,8 +169,8 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "sweep": _sweep_document(report),
         "exceptions": [
             {
-                "before": record_item(before[key]) if key in before else None,
-                "after": record_item(after[key]),
+                "before": record_to_document(before[key]) if key in before else None,
+                "after": record_to_document(after[key]),
                 "changed_by": changed_by.get(_key(key), []),
             }
             for key in after
@@ -267,10 +252,7 @@ def _key(record_key: RecordKey) -> tuple[str, str]:
 def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
     """The report as tables a person reads."""
     scenario = report.scenario
-    title = f"elm local: {scenario.source}"
-    if scenario.description:
-        title += f": {scenario.description.strip()}"
-    console.print(Text(title, style="bold"))
+    console.print(render.scenario_title("elm local: ", scenario))
     instances = len(report.target_accounts) * len(report.target_regions)
     console.print(
         f"Local AWS: moto server at {report.endpoint}, in this process. Deployed "
@@ -280,7 +262,7 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
         f"({instances} stack instances)."
     )
     settings = report.settings
-    allowed = ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+    allowed = render.allowed_accounts(settings)
     console.print(
         f"Handler settings, from the processor's environment in the template: rule prefix "
         f"{settings.rule_prefix or '(none)'}, allowed accounts {allowed}, retention "
@@ -322,18 +304,13 @@ def _events_table(report: LocalReport) -> Table:
     table.add_column("#", justify="right")
     table.add_column("wave", justify="right")
     table.add_column("account\nregion", overflow="fold")
-    table.add_column("rule\nresource", overflow="fold")
-    table.add_column("outcome", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
+    render.add_event_columns(table)
     for event in report.events:
-        resource = event.resource_id or "-"
-        if event.resource_type:
-            resource = f"{event.resource_type.removeprefix('AWS::')} {resource}"
         table.add_row(
             str(event.number),
             str(event.wave),
             f"{event.account_id}\n{event.region}",
-            f"{event.rule_name or '-'}\n{resource}",
+            render.rule_resource_cell(event.rule_name, event.resource_type, event.resource_id),
             _outcome(event),
             _reason(event),
         )
@@ -341,26 +318,19 @@ def _events_table(report: LocalReport) -> Table:
 
 
 def _outcome(event: DeliveredEvent) -> Text:
-    text = Text(event.outcome, style=_STYLE.get(event.outcome, ""))
+    style = _STYLE.get(event.outcome, "")
     expect = event.event.expect
-    if expect is not None and event.meets_expectation:
-        text.append(" ✓", style="green")
-    elif expect is not None:
-        text.append(f"\n✗ expected {expect.value}", style="bold red")
-    return text
+    return render.outcome_cell(event.outcome, style, expect, met=event.meets_expectation)
 
 
 def _reason(event: DeliveredEvent) -> Text:
     if event.log is None:
-        reason = Text("not forwarded: the target account's EventBridge rule matches deletions only")
+        reason = "not forwarded: the target account's EventBridge rule matches deletions only"
+        members = []
     else:
-        reason = Text(str(event.log.get("reason", "")))
+        reason = str(event.log.get("reason", ""))
         members = [m for r in event.log.get("matched_records", []) for m in r.get("members", [])]
-        if members:
-            reason.append(f" (members recorded: {', '.join(members)})")
-    if event.event.note:
-        reason.append(f" · {event.event.note}", style="dim")
-    return reason
+    return render.reason_cell(reason, members, event.event.note)
 
 
 def _print_sweep(report: LocalReport, console: Console) -> None:
@@ -403,19 +373,12 @@ def _exceptions_table(report: LocalReport) -> Table:
     for record in report.after:
         previous = before.get(record.record_key)
         table.add_row(
-            f"{record.record_key.partition_key}\n{record.region}",
-            f"{record.key}\n{(record.resource_type or '-').removeprefix('AWS::')}",
+            render.record_key_cell(record),
+            render.exception_cell(record),
             previous.status if previous else "-",
             Text(record.status, style="green" if record.is_closed else ""),
-            _deleted(record),
+            render.deleted_cell(record),
             ", ".join(changed_by.get(_key(record.record_key), [])) or "-",
             style="bold" if previous != record else None,
         )
     return table
-
-
-def _deleted(record: ExceptionRecord) -> str:
-    members = record.members()
-    if record.deleted_members or len(members) > 1:
-        return f"{len(record.deleted_members)}/{len(members)}"
-    return "-"

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from entrypoints.cli import app
+from entrypoints.cli._errors import fail
 from entrypoints.lambda_zip import (
     DEFAULT_OUTPUT,
     LAMBDA_PLATFORM,
@@ -37,8 +38,7 @@ def package_command(
     try:
         report = build_lambda_zip(output)
     except PackageError as error:
-        typer.echo(f"elm: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise fail(str(error)) from None
     if as_json:
         typer.echo(json.dumps(_document(report), indent=2))
         return

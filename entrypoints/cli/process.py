@@ -23,7 +23,7 @@ from rich.table import Table
 from application.handle_change import ChangeResult, HandleComplianceChange
 from application.ports import Message
 from entrypoints.cli import app
-from entrypoints.cli._aws import BAD_INPUT, FAILED, fail
+from entrypoints.cli._errors import BAD_INPUT, FAILED, fail
 from entrypoints.container import AwsModule, build_container
 from entrypoints.reporting import result_fields
 from entrypoints.settings import Settings, SettingsError

@@ -95,7 +95,7 @@ def reconcile_command(
         request = _request(dry_run, accounts, regions, budget_seconds, resume_from)
         sweep = _container(ctx).get(Reconcile)
     except (ValueError, SettingsError) as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"elm: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     console = Console(highlight=False)
     if as_json or not console.is_terminal:

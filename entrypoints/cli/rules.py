@@ -11,7 +11,8 @@ from rich.table import Table
 
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.cli import app
-from entrypoints.cli._aws import BAD_INPUT, fail, reported, tables
+from entrypoints.cli._aws import reported, tables
+from entrypoints.cli._errors import BAD_INPUT, fail
 
 __all__ = ["rules_app"]
 

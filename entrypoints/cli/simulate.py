@@ -13,32 +13,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from domain.outcomes import Outcome
-from domain.records import ExceptionRecord
-from entrypoints.cli import app
+from adapters.aws.dynamo_items import record_to_document
+from entrypoints.cli import app, render
 from entrypoints.cli.reconcile import print_sweep_summary
+from entrypoints.reporting import event_fields
 from entrypoints.scenario import ScenarioError, load_scenario
 from entrypoints.simulation import EventRun, SimulationReport, simulate
 from entrypoints.sweep_summary import summary_fields
 
-__all__ = ["record_item", "report_document", "simulate_command"]
+__all__ = ["report_document", "simulate_command"]
 
 EXIT_UNMET = 1
 """An event's outcome differs from its `expect`."""
 EXIT_BAD_SCENARIO = 2
 """The scenario file cannot be read or is not valid."""
-
-_STYLE = {
-    Outcome.CLOSED: "bold green",
-    Outcome.MEMBER_DELETED: "green",
-    Outcome.DUPLICATE: "cyan",
-    Outcome.NO_MATCH: "blue",
-    Outcome.NOT_CONFIRMED: "yellow",
-    Outcome.IGNORED: "dim",
-    Outcome.REJECTED: "magenta",
-    Outcome.INVALID: "bold red",
-    Outcome.FAILED: "red",
-}
 
 
 @app.command("simulate")
@@ -71,7 +59,7 @@ def simulate_command(
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"elm: {error}", err=True)
         raise typer.Exit(EXIT_BAD_SCENARIO) from None
     if dry_run and not loaded.settings.dry_run:
         # The scenario's expectations describe its own settings, not this override.
@@ -89,12 +77,12 @@ def simulate_command(
     for run in report.unmet:
         assert run.event.expect is not None
         typer.echo(
-            f"error: {loaded.source}: {run.event.label} expected {run.event.expect.value}, "
+            f"elm: {loaded.source}: {run.event.label} expected {run.event.expect.value}, "
             f"got {run.result.outcome.value} ({run.result.reason})",
             err=True,
         )
     if report.sweep_unmet:
-        typer.echo(f"error: {loaded.source}: {report.sweep_unmet}", err=True)
+        typer.echo(f"elm: {loaded.source}: {report.sweep_unmet}", err=True)
     if report.unmet or report.sweep_unmet:
         raise typer.Exit(EXIT_UNMET)
 
@@ -107,7 +95,7 @@ def report_document(report: SimulationReport) -> dict[str, Any]:
         "description": report.scenario.description,
         "dry_run": settings.dry_run,
         "events": [_run_document(run) for run in report.runs],
-        "exceptions": [record_item(r) for r in report.after],
+        "exceptions": [record_to_document(r) for r in report.after],
         "summary": {
             "outcomes": {o.value: n for o, n in report.counts.items()},
             "events": len(report.runs),
@@ -133,49 +121,12 @@ def _sweep_document(report: SimulationReport) -> dict[str, Any]:
     return document
 
 
-def record_item(record: ExceptionRecord) -> dict[str, Any]:
-    """An exception record in the attribute names of `Config-ResourceExceptions` (SPEC §3)."""
-    item: dict[str, Any] = {
-        "AccountId_RuleId": record.record_key.partition_key,
-        "Exception": record.key,
-        "RuleId": record.rule_id,
-        "Region": record.region,
-        "ExceptionStatus": record.status,
-    }
-    if record.resource_type is not None:
-        item["ResourceType"] = record.resource_type
-    if record.deleted_members:
-        item["DeletedMembers"] = sorted(record.deleted_members)
-    if record.history:
-        item["History"] = [
-            {
-                "EventId": h.event_id,
-                "At": h.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                "Action": h.action.value,
-                **({"Member": h.member} if h.member is not None else {}),
-            }
-            for h in record.history
-        ]
-    if record.last_modified_by is not None:
-        item["LastModifiedBy"] = record.last_modified_by
-    if record.update_timestamp is not None:
-        item["UpdateTimeStamp"] = record.update_timestamp
-    if record.ttl is not None:
-        item["TTL"] = record.ttl
-    return item
-
-
 def _run_document(run: EventRun) -> dict[str, Any]:
     result = run.result
     document: dict[str, Any] = {
         "event": run.event.label,
         "message_id": run.message_id,
-        "event_id": result.event_id,
-        "account": result.account_id,
-        "region": result.region,
-        "rule": result.rule_name,
-        "resource_type": result.resource_type,
-        "resource_id": result.resource_id,
+        **event_fields(result),
         "outcome": result.outcome.value,
         "reason": result.reason,
         "records": [
@@ -200,11 +151,8 @@ def _run_document(run: EventRun) -> dict[str, Any]:
 def _print_tables(report: SimulationReport, console: Console) -> None:
     scenario = report.scenario
     settings = scenario.settings
-    title = f"Scenario {scenario.source}"
-    if scenario.description:
-        title += f": {scenario.description.strip()}"
-    console.print(Text(title, style="bold"))
-    allowed = ", ".join(sorted(settings.allowed_accounts)) if settings.allowed_accounts else "any"
+    console.print(render.scenario_title("Scenario ", scenario))
+    allowed = render.allowed_accounts(settings)
     console.print(
         f"{len(scenario.rules)} rules, {len(scenario.exceptions)} exceptions, "
         f"{len(scenario.resources)} resources in AWS Config, {len(scenario.events)} events. "
@@ -217,7 +165,9 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
     if report.sweep is not None:
         _print_sweep(report, console)
     console.print(_exceptions_table(report))
-    counts = ", ".join(f"[{_STYLE[o]}]{o.value}[/] {n}" for o, n in report.counts.items())
+    counts = ", ".join(
+        f"[{render.OUTCOME_STYLE[o.value]}]{o.value}[/] {n}" for o, n in report.counts.items()
+    )
     console.print(f"Outcomes: {counts}. AWS Config calls: {report.config_calls}.")
     failed = report.failed_message_ids
     if failed:
@@ -245,19 +195,14 @@ def _events_table(report: SimulationReport) -> Table:
     table = Table(title="Events, in order", title_justify="left", show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("event\naccount, region", overflow="fold")
-    table.add_column("rule\nresource", overflow="fold")
-    table.add_column("outcome", overflow="fold")
-    table.add_column("reason", overflow="fold", ratio=1)
+    render.add_event_columns(table)
     for run in report.runs:
         result = run.result
         where = f"{result.account_id or '-'} {result.region or ''}".rstrip()
-        resource = result.resource_id or "-"
-        if result.resource_type:
-            resource = f"{result.resource_type.removeprefix('AWS::')} {resource}"
         table.add_row(
             str(run.number),
             f"{_short_id(result.event_id)}\n{where}",
-            f"{result.rule_name or '-'}\n{resource}",
+            render.rule_resource_cell(result.rule_name, result.resource_type, result.resource_id),
             _outcome(run),
             _reason(run),
         )
@@ -266,24 +211,15 @@ def _events_table(report: SimulationReport) -> Table:
 
 def _outcome(run: EventRun) -> Text:
     """The outcome, with a mark saying whether it is the one the scenario expects."""
-    outcome = run.result.outcome
-    text = Text(outcome.value, style=_STYLE[outcome])
-    expect = run.event.expect
-    if expect is not None and run.meets_expectation:
-        text.append(" ✓", style="green")
-    elif expect is not None:
-        text.append(f"\n✗ expected {expect.value}", style="bold red")
-    return text
+    outcome = run.result.outcome.value
+    return render.outcome_cell(
+        outcome, render.OUTCOME_STYLE[outcome], run.event.expect, met=run.meets_expectation
+    )
 
 
 def _reason(run: EventRun) -> Text:
-    reason = Text(run.result.reason)
     members = [m for r in run.result.records for m in r.members]
-    if members:
-        reason.append(f" (members recorded: {', '.join(members)})")
-    if run.event.note:
-        reason.append(f" · {run.event.note}", style="dim")
-    return reason
+    return render.reason_cell(run.result.reason, members, run.event.note)
 
 
 def _short_id(event_id: str | None) -> str:
@@ -307,20 +243,14 @@ def _exceptions_table(report: SimulationReport) -> Table:
     table.add_column("deleted", justify="right")
     table.add_column("History", justify="right")
     for record in report.after:
-        members = record.members()
-        deleted = (
-            f"{len(record.deleted_members)}/{len(members)}"
-            if record.deleted_members or len(members) > 1
-            else "-"
-        )
         status = Text(record.status, style="green" if record.is_closed else "")
         if record.ttl is not None:
             status.append(f"\n{_ttl(record.ttl)}")
         table.add_row(
-            f"{record.record_key.partition_key}\n{record.region}",
-            f"{record.key}\n{(record.resource_type or '-').removeprefix('AWS::')}",
+            render.record_key_cell(record),
+            render.exception_cell(record),
             status,
-            deleted,
+            render.deleted_cell(record),
             str(len(record.history)),
             style="bold" if report.changed(record) else None,
         )

@@ -147,7 +147,7 @@ def test_bad_input_exits_2_with_a_one_line_reason(
     lines = err.strip().splitlines()
     assert code == 2
     assert len(lines) == 1
-    assert lines[0].startswith(f"error: {message}")
+    assert lines[0].startswith(f"elm: {message}")
     assert estate.store.writes == []
 
 

@@ -288,7 +288,7 @@ events:
     result = run(str(scenario))
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        f"error: {scenario}: events[0] expected closed, got no-match "
+        f"elm: {scenario}: events[0] expected closed, got no-match "
         "(no exception for this account, rule and region)"
     )
 
@@ -458,14 +458,14 @@ def test_a_bad_scenario_file_exits_2_with_one_line_naming_the_bad_path(
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"error: {scenario}: ")
+    assert lines[0].startswith(f"elm: {scenario}: ")
     assert reason in lines[0]
 
 
 def test_a_missing_scenario_file_exits_2_with_one_line(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nowhere.yaml"))
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: {tmp_path / 'nowhere.yaml'}: no such file"
+    assert result.stderr.strip() == f"elm: {tmp_path / 'nowhere.yaml'}: no such file"
 
 
 def test_exceptions_may_be_keyed_by_account_id_rule_id(tmp_path: Path) -> None:
