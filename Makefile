@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo simulate package test check lint typecheck imports cfn-lint checkov clean
+.PHONY: install demo simulate package test check lint typecheck imports cfn-lint checkov clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --directory infra --framework cloudformation --quiet --compact --skip-download
 
 check: lint typecheck imports cfn-lint checkov
+
+# Performance figures, ELM beside the scan-based seed design: prints the table and writes
+# benchmarks/results.md (under 10 minutes on 2 cores). bench-quick: small sizes, < 1 min.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -23,6 +23,9 @@ class InMemoryExceptionStore:
     """Exception records by key; every write is checked the way the DynamoDB adapter's is."""
 
     _records: dict[RecordKey, ExceptionRecord] = field(factory=dict)
+    # The keys under each `AccountId_RuleId`, so that a Query reads its partition only, as
+    # DynamoDB's does, instead of sorting the whole table on every event.
+    _partitions: dict[tuple[str, int], set[RecordKey]] = field(factory=dict)
     writes: list[RecordUpdate] = field(factory=list)
     conflicts: int = 0
     queries: int = 0
@@ -31,11 +34,8 @@ class InMemoryExceptionStore:
     def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
         with self._lock:
             self.queries += 1
-            return [
-                r
-                for k, r in sorted(self._records.items(), key=lambda kv: kv[0].key)
-                if k.account_id == account_id and k.rule_id == rule_id
-            ]
+            keys = sorted(self._partitions.get((account_id, rule_id), ()), key=lambda k: k.key)
+            return [self._records[k] for k in keys]
 
     def get(self, record_key: RecordKey) -> ExceptionRecord | None:
         with self._lock:
@@ -58,6 +58,8 @@ class InMemoryExceptionStore:
     def add(self, record: ExceptionRecord) -> None:
         with self._lock:
             self._records[record.record_key] = record
+            key = record.record_key
+            self._partitions.setdefault((key.account_id, key.rule_id), set()).add(key)
 
     def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
         for record in self.scan_all():

@@ -1,0 +1,1 @@
+"""ELM's performance figures, measured against the scan-based seed design (`make bench`)."""

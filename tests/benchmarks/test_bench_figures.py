@@ -1,0 +1,134 @@
+"""The figures' structural claims, on tiny sizes (no timing is asserted anywhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.aws import elm_adapters_available
+from benchmarks.data import KINDS
+from benchmarks.endtoend import handler_available
+from benchmarks.report import Met, Row, Section, render
+from benchmarks.run import README_END, README_START, Sizes, run, update_readme
+from domain.rules import ExceptionKind
+
+needs_elm_adapters = pytest.mark.skipif(
+    elm_adapters_available() is not None, reason=str(elm_adapters_available())
+)
+needs_handler = pytest.mark.skipif(handler_available() is not None, reason=str(handler_available()))
+
+TINY = Sizes(
+    read_sizes=(200, 1_500),
+    read_events=6,
+    reference_read_events={200: 2, 1_500: 1},
+    batch_records=2_000,
+    batch_events=3,
+    core_size=200,
+    core_events=20,
+    core_repeats=1,
+    e2e_size=300,
+    e2e_events=3,
+    e2e_reference_events=3,
+    import_runs=1,
+)
+
+
+@needs_elm_adapters
+def test_elm_reads_only_the_events_partition_and_the_cached_rules() -> None:
+    from benchmarks.reads import measure_reads
+
+    for size in TINY.read_sizes:
+        for counts in measure_reads(size, TINY.read_events, 2):
+            assert counts.elm == pytest.approx(counts.elm_partition + counts.elm_rules)
+            # The rules table is read once for the whole run, not once per event.
+            assert counts.elm_rules == pytest.approx(50 / (3 * TINY.read_events))
+
+
+@needs_elm_adapters
+def test_elm_reads_fewer_items_than_the_reference_and_the_gap_grows_with_the_table() -> None:
+    from benchmarks.reads import measure_reads
+
+    small, large = (
+        {c.kind: c for c in measure_reads(size, TINY.read_events, 1)} for size in (200, 1_500)
+    )
+
+    for kind in KINDS:
+        assert small[kind].elm < small[kind].reference
+        assert large[kind].elm < large[kind].reference
+    for kind in (ExceptionKind.SIMPLE_ARN, ExceptionKind.COMPOSITE):
+        assert large[kind].reference / large[kind].elm > small[kind].reference / small[kind].elm
+
+
+@needs_handler
+def test_a_batch_from_one_account_assumes_its_role_once_and_the_reference_once_per_event() -> None:
+    from benchmarks.endtoend import measure_batch_calls
+
+    for batch in measure_batch_calls(TINY.batch_records, TINY.batch_events):
+        assert batch.elm_failed == 0
+        assert batch.elm.calls[("sts", "AssumeRole")] == 1
+        assert batch.reference.calls[("sts", "AssumeRole")] == batch.events
+        assert batch.elm.service_calls("dynamodb") < batch.reference.service_calls("dynamodb")
+        assert ("dynamodb", "Scan") not in batch.elm.calls or (
+            batch.elm.calls[("dynamodb", "Scan")] == 1  # the rules table, once per container
+        )
+
+
+@needs_handler
+def test_both_handlers_close_what_the_events_name_end_to_end() -> None:
+    from benchmarks.endtoend import measure_end_to_end
+
+    result = measure_end_to_end(TINY.e2e_size, TINY.e2e_events, TINY.e2e_reference_events)
+
+    assert result.elm_failed == 0
+    assert result.elm_events == 3 * TINY.e2e_events
+    assert set(result.reference_outcomes) <= {"closed", "member-deleted"}
+    assert sum(result.reference_outcomes.values()) == TINY.e2e_reference_events
+
+
+def test_quick_run_renders_every_figure_with_its_target() -> None:
+    sections = run(TINY)
+    table = render(sections, heading="ELM benchmarks", quick=True)
+
+    assert [s.title for s in sections][2] == "Core throughput"
+    for number in range(1, 6):
+        assert f"\n| {number} | " in table
+    assert ">= 20,000" in table
+    assert "adds <= 60%" in table
+    assert "<= 5 MB" in table
+    assert table.count("\n| ") == sum(len(s.rows) for s in sections) + 1
+
+
+def test_a_missed_target_is_listed_under_the_table() -> None:
+    sections = [
+        Section("Fast", "m", (Row("a", "1", target="t", met=Met.YES),)),
+        Section("Slow", "m", (Row("b", "1", target="t", met=Met.NO),), ("why and the fix",)),
+    ]
+
+    table = render(sections, heading="h", quick=False)
+
+    assert "Missed targets: 2. Slow" in table
+    assert "why and the fix" in table
+
+
+def test_readme_table_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# ELM\nintro\n{README_START}\nold table\n{README_END}\n## After\nkept\n", encoding="utf-8"
+    )
+
+    assert update_readme(readme, "# ELM benchmarks\n\n| new | table |\n\n## Method\n\n1. m\n")
+
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text
+    assert f"{README_START}\n| new | table |\n\n#### Method\n\n1. m\n{README_END}" in text
+    assert text.startswith("# ELM\nintro\n")
+    assert text.endswith("## After\nkept\n")
+
+
+def test_readme_without_markers_is_left_alone(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# ELM\n", encoding="utf-8")
+
+    assert not update_readme(readme, "# t\n| a |\n")
+    assert readme.read_text(encoding="utf-8") == "# ELM\n"
