@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from injector import Injector, Module, provider, singleton
 
 from adapters.aws import AwsClients
 from adapters.aws.config_inventory import ConfigServiceInventory
-from adapters.in_memory import (
-    FixedClock,
-    InMemoryExceptionStore,
-    InMemoryInventory,
-    InMemoryRuleCatalog,
-    ManualTimer,
-    SystemClock,
-    SystemTimer,
-)
+from adapters.system import SystemClock, SystemTimer
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.process_batch import ProcessBatch
 from application.reconcile import Reconcile
 from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.in_memory import (
+        FixedClock,
+        InMemoryExceptionStore,
+        InMemoryInventory,
+        InMemoryRuleCatalog,
+        ManualTimer,
+    )
 
 __all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
 
@@ -74,6 +77,15 @@ class InMemoryModule(Module):
         clock: FixedClock | None = None,
         timer: ManualTimer | None = None,
     ) -> None:
+        # Imported here: the Lambda loads this module but never the twins.
+        from adapters.in_memory import (
+            FixedClock,
+            InMemoryExceptionStore,
+            InMemoryInventory,
+            InMemoryRuleCatalog,
+            ManualTimer,
+        )
+
         self._settings = settings or Settings()
         self._rules = rules or InMemoryRuleCatalog()
         self._store = store or InMemoryExceptionStore()
