@@ -12,7 +12,6 @@ from adapters.system import SystemClock, SystemTimer
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.process_batch import ProcessBatch
-from application.reconcile import Reconcile
 from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.settings import Settings
 
@@ -29,7 +28,8 @@ __all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
 
 
 class CoreModule(Module):
-    """The use cases, wired to whatever adapters the other module provides."""
+    """The event path's use cases, wired to whatever adapters the other module provides
+    (the sweep's is `entrypoints.sweep_wiring.SweepModule`)."""
 
     @singleton
     @provider
@@ -47,21 +47,6 @@ class CoreModule(Module):
     @provider
     def process_batch(self, handle: HandleComplianceChange) -> ProcessBatch:
         return ProcessBatch(handle)
-
-    @singleton
-    @provider
-    def reconcile(
-        self,
-        rules: RuleCatalog,
-        store: ExceptionStore,
-        inventory: ResourceInventory,
-        clock: Clock,
-        timer: Timer,
-        settings: Settings,
-    ) -> Reconcile:
-        return Reconcile(
-            rules, store, inventory, clock, timer, settings.policy, settings.sweep_limits
-        )
 
 
 class InMemoryModule(Module):
@@ -160,6 +145,15 @@ class AwsModule(Module):
         return ConfigServiceInventory(self._clients, self._settings.config_role_name, clock=clock)
 
 
-def build_container(*modules: Module) -> Injector:
-    """An injector with the use cases and the given adapter module(s)."""
-    return Injector([CoreModule(), *modules])
+def build_container(*modules: Module, sweep: bool = True) -> Injector:
+    """An injector with the use cases and the given adapter module(s).
+
+    ``sweep=False`` leaves out `Reconcile`, and so never imports the sweep: the event
+    Lambda's container, whose cold start would otherwise pay for classes it never uses.
+    """
+    core: list[Module] = [CoreModule()]
+    if sweep:
+        from entrypoints.sweep_wiring import SweepModule
+
+        core.append(SweepModule())
+    return Injector([*core, *modules])
