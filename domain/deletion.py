@@ -8,12 +8,14 @@ the subset of EventBridge pattern syntax the pattern uses: lists of literal alte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 __all__ = [
     "DELETED_ANNOTATION_PREFIX",
     "EXCEPTION_ANNOTATIONS",
+    "compile_pattern",
     "deletion_pattern",
     "is_deletion_event",
     "matches_pattern",
@@ -53,32 +55,62 @@ def deletion_pattern(rule_prefix: str = "") -> dict[str, Any]:
 
 def is_deletion_event(event: Mapping[str, Any], rule_prefix: str = "") -> bool:
     """True when the raw event satisfies the deletion pattern of ``rule_prefix``."""
-    return matches_pattern(deletion_pattern(rule_prefix), event)
+    return _compiled_pattern(rule_prefix)(event)
+
+
+@cache
+def _compiled_pattern(rule_prefix: str) -> Callable[[Any], bool]:
+    # Compiled once per prefix: the handler evaluates it for every event.
+    return compile_pattern(deletion_pattern(rule_prefix))
 
 
 def matches_pattern(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     """Evaluate an EventBridge pattern (literal and prefix alternatives) against an event."""
-    for field, expected in pattern.items():
-        if field not in event:
+    return compile_pattern(pattern)(event)
+
+
+def compile_pattern(pattern: Mapping[str, Any]) -> Callable[[Any], bool]:
+    """A predicate equivalent to ``pattern``; raises ValueError for an unsupported operator."""
+    checks = [
+        (field, compile_pattern(expected) if isinstance(expected, dict) else _leaf(expected))
+        for field, expected in pattern.items()
+    ]
+
+    def matches(event: Any) -> bool:
+        # dict first: decoded JSON always is one, and a Mapping check is an ABC lookup.
+        if type(event) is not dict and not isinstance(event, Mapping):
             return False
-        actual = event[field]
-        if isinstance(expected, Mapping):
-            if not isinstance(actual, Mapping) or not matches_pattern(expected, actual):
-                return False
-        elif not _matches_leaf(expected, actual):
-            return False
-    return True
+        return all(field in event and check(event[field]) for field, check in checks)
+
+    return matches
 
 
-def _matches_leaf(alternatives: list[Any], actual: Any) -> bool:
-    values = actual if isinstance(actual, list) else [actual]
-    return any(_matches_alternative(alt, value) for alt in alternatives for value in values)
+def _leaf(alternatives: list[Any]) -> Callable[[Any], bool]:
+    """A field's alternatives: literal values (same type, equal) or ``{"prefix": ...}``."""
+    texts: set[str] = set()
+    others: list[Any] = []
+    prefixes: list[str] = []
+    for alternative in alternatives:
+        if isinstance(alternative, dict):
+            prefix = alternative.get("prefix")
+            if not isinstance(prefix, str) or len(alternative) != 1:
+                raise ValueError(f"unsupported pattern operator: {dict(alternative)!r}")
+            prefixes.append(prefix)
+        elif type(alternative) is str:
+            texts.add(alternative)
+        else:
+            others.append(alternative)
+    starts = tuple(prefixes)
 
+    def one(value: Any) -> bool:
+        if type(value) is str:
+            return value in texts or (bool(starts) and value.startswith(starts))
+        return any(type(o) is type(value) and o == value for o in others)
 
-def _matches_alternative(alternative: Any, value: Any) -> bool:
-    if isinstance(alternative, Mapping):
-        prefix = alternative.get("prefix")
-        if not isinstance(prefix, str) or len(alternative) != 1:
-            raise ValueError(f"unsupported pattern operator: {dict(alternative)!r}")
-        return isinstance(value, str) and value.startswith(prefix)
-    return bool(type(alternative) is type(value) and alternative == value)
+    def matches(actual: Any) -> bool:
+        # EventBridge matches an array in the event when any of its elements matches.
+        if isinstance(actual, list):
+            return any(one(value) for value in actual)
+        return one(actual)
+
+    return matches
