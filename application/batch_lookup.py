@@ -146,7 +146,17 @@ def prepare_batch(
     """
     store = BatchReadStore(handle.store)
     planner = evolve(handle, store=store)
-    requests = [r for body in bodies if (r := planner.first_lookup(body)) is not None]
     inventory = PrefetchingInventory(handle.inventory)
-    inventory.expect(requests)
+    inventory.expect(r for body in bodies if (r := _first_lookup(planner, body)) is not None)
     return evolve(handle, store=store, inventory=inventory)
+
+
+def _first_lookup(
+    planner: HandleComplianceChange, body: str | Mapping[str, Any]
+) -> LookupRequest | None:
+    try:
+        return planner.first_lookup(body)
+    except Exception:  # noqa: BLE001 - planning only saves calls
+        # An error no outcome names must fail this event alone, when it is handled and
+        # reported, not the whole batch before any event is handled: leave it out here.
+        return None

@@ -128,10 +128,10 @@ class HandleComplianceChange:
         change = self._screen(body)
         if isinstance(change, ChangeResult):
             return None
-        rule = self.rules.find_by_name(change.rule_name)
-        if rule is None:
-            return None
         try:
+            rule = self.rules.find_by_name(change.rule_name)
+            if rule is None:
+                return None
             in_region = self._in_region(change, rule)
         except (TransientError, RecordFormatError):
             return None

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from attrs import define
 from emulated_aws import EXCEPTIONS_TABLE, EmulatedAws, WireSpy
 from sample_estate import ACCOUNT, REGION, FakeLambdaContext, LogCapture, Wiring
 
 from adapters.aws import AwsClients
 from adapters.aws.dynamo_store import DynamoExceptionStore
+from adapters.in_memory import InMemoryExceptionStore
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints import lambda_handler
 from entrypoints.container import AwsModule, build_container
@@ -115,3 +117,39 @@ def test_on_aws_a_batch_makes_one_config_call_and_no_role_for_a_forged_event(
     assert on_aws.assumed == Counter({f"arn:aws:iam::{ACCOUNT}:role/Role-Config-Mgmt": 1})
     outcomes = [line["outcome"] for line in captured_log.lines()]
     assert outcomes == ["not-confirmed"] * 10 + ["rejected"]
+
+
+@define
+class _BrokenPartitionStore(InMemoryExceptionStore):
+    """Raises an error no outcome names when one account's records are read."""
+
+    broken_account: str = "999988887777"
+
+    def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
+        if account_id == self.broken_account:
+            raise RuntimeError("unexpected")
+        return super().list_for(account_id, rule_id)
+
+
+def test_an_unexpected_error_while_planning_fails_only_its_own_record(
+    wiring: Wiring, captured_log: LogCapture, lambda_context: FakeLambdaContext
+) -> None:
+    broken = _BrokenPartitionStore()
+    wiring.estate.store = broken
+    broken.add(ExceptionRecord(RecordKey(ACCOUNT, 1, IDS[0]), REGION))
+    wiring.estate.inventory.put(ACCOUNT, REGION, SG, IDS[0], deleted=True)
+    events = _deletions()[:1]
+    events.append(
+        deletion_event(
+            account_id=broken.broken_account,
+            region=REGION,
+            rule_name=SG_RULE,
+            resource_type=SG,
+            resource_id=IDS[1],
+        )
+    )
+
+    response = lambda_handler.handler(_sqs_batch(*events), lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert [line["outcome"] for line in captured_log.lines()] == ["closed", "failed"]
