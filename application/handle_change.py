@@ -19,7 +19,7 @@ from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionKind, Rule
 
-__all__ = ["ChangeResult", "HandleComplianceChange", "Policy", "RecordResult"]
+__all__ = ["ChangeResult", "HandleComplianceChange", "LookupRequest", "Policy", "RecordResult"]
 
 # The event's outcome is the strongest of its records'; NO_MATCH comes last, when every
 # matched record vanished between the read and the write.
@@ -35,6 +35,16 @@ class Policy:
     retention_days: int = field(default=90, validator=validators.ge(1))
     dry_run: bool = False
     max_write_attempts: int = field(default=5, validator=validators.ge(1))
+
+
+@frozen
+class LookupRequest:
+    """Resource IDs of one account, region and type to ask AWS Config about."""
+
+    account_id: str
+    region: str
+    resource_type: str
+    resource_ids: tuple[str, ...]
 
 
 @frozen
@@ -97,6 +107,41 @@ class HandleComplianceChange:
 
     def execute(self, body: str | Mapping[str, Any]) -> ChangeResult:
         """The outcome of one event (an SQS body or a decoded EventBridge event)."""
+        change = self._screen(body)
+        if isinstance(change, ChangeResult):
+            return change
+        try:
+            return self._handle(change)
+        except TransientError as error:
+            return ChangeResult.about(change, Outcome.FAILED, f"transient error: {error}")
+        except RecordFormatError as error:
+            return ChangeResult.about(change, Outcome.FAILED, f"unreadable item: {error}")
+
+    def first_lookup(self, body: str | Mapping[str, Any]) -> LookupRequest | None:
+        """The AWS Config lookup that handling ``body`` would start with, or None.
+
+        None when the event would not reach AWS Config: invalid, ignored or rejected (so a
+        forged event never leads to a role being assumed), no exception could match, or
+        the tables cannot be read now (its own handling then fails on its own). Lets a
+        batch ask Config about all its events' resources at once.
+        """
+        change = self._screen(body)
+        if isinstance(change, ChangeResult):
+            return None
+        try:
+            rule = self.rules.find_by_name(change.rule_name)
+            if rule is None:
+                return None
+            in_region = self._in_region(change, rule)
+        except (TransientError, RecordFormatError):
+            return None
+        ids = _first_ask(in_region, rule, change)
+        if not ids:
+            return None
+        return LookupRequest(change.account_id, change.region, change.resource_type, tuple(ids))
+
+    def _screen(self, body: str | Mapping[str, Any]) -> ComplianceChange | ChangeResult:
+        """Steps 1 to 3: the parsed event, or its outcome when it goes no further."""
         try:
             document = json.loads(body) if isinstance(body, str) else body
         except (json.JSONDecodeError, RecursionError) as error:
@@ -113,12 +158,14 @@ class HandleComplianceChange:
         rejection = self._authenticity(change)
         if rejection:
             return ChangeResult.about(change, Outcome.REJECTED, rejection)
-        try:
-            return self._handle(change)
-        except TransientError as error:
-            return ChangeResult.about(change, Outcome.FAILED, f"transient error: {error}")
-        except RecordFormatError as error:
-            return ChangeResult.about(change, Outcome.FAILED, f"unreadable item: {error}")
+        return change
+
+    def _in_region(self, change: ComplianceChange, rule: Rule) -> list[ExceptionRecord]:
+        return [
+            r
+            for r in self.store.list_for(change.account_id, rule.rule_id)
+            if r.region == change.region
+        ]
 
     def _authenticity(self, change: ComplianceChange) -> str | None:
         if change.envelope_account is not None and change.envelope_account != change.account_id:
@@ -140,11 +187,7 @@ class HandleComplianceChange:
         rule = self.rules.find_by_name(change.rule_name)
         if rule is None:
             return ChangeResult.about(change, Outcome.IGNORED, "rule not in the rules table")
-        in_region = [
-            r
-            for r in self.store.list_for(change.account_id, rule.rule_id)
-            if r.region == change.region
-        ]
+        in_region = self._in_region(change, rule)
         if not in_region:
             return ChangeResult.about(
                 change, Outcome.NO_MATCH, "no exception for this account, rule and region"
@@ -152,12 +195,10 @@ class HandleComplianceChange:
         identity = ResourceIdentity(change.resource_type, change.resource_id)
         states: dict[str, ResourceState] = {}
         matched = _matching(in_region, rule, identity, change)
-        if any(not r.is_closed and r not in matched for r in in_region):
+        if _needs_name(in_region, matched):
             # A key may hold the resource's name, which only AWS Config can tell. The same
             # call confirms the resource and the companions of what matched by ID, below.
-            pending = [r for r in matched if _has_open_match(r, rule, identity, change)]
-            asked = [change.resource_id, *_companions(pending, rule, identity, change)]
-            states.update(self._lookup(change, list(dict.fromkeys(asked))))
+            states.update(self._lookup(change, _first_ask(in_region, rule, change)))
             state = states.get(change.resource_id)
             if state is not None and state.resource_name:
                 identity = ResourceIdentity(
@@ -236,6 +277,24 @@ class HandleComplianceChange:
         if isinstance(decision, Duplicate):
             return RecordResult(record.record_key, Outcome.DUPLICATE)
         return _result(decision)
+
+
+def _needs_name(in_region: Sequence[ExceptionRecord], matched: Sequence[ExceptionRecord]) -> bool:
+    """Whether an open record the ID does not name may name the resource by its name."""
+    return any(not r.is_closed and r not in matched for r in in_region)
+
+
+def _first_ask(
+    in_region: Sequence[ExceptionRecord], rule: Rule, change: ComplianceChange
+) -> list[str]:
+    """The IDs of the event's first Config call: its resource and the companions of what
+    matched by ID; empty when the event makes no Config call."""
+    identity = ResourceIdentity(change.resource_type, change.resource_id)
+    matched = _matching(in_region, rule, identity, change)
+    pending = [r for r in matched if _has_open_match(r, rule, identity, change)]
+    if not pending and not _needs_name(in_region, matched):
+        return []
+    return list(dict.fromkeys([change.resource_id, *_companions(pending, rule, identity, change)]))
 
 
 def _result(update: RecordUpdate) -> RecordResult:

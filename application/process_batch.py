@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from attrs import frozen
 
+from application.batch_lookup import prepare_batch
 from application.handle_change import ChangeResult, HandleComplianceChange
 from application.ports import Message
 
@@ -25,9 +26,15 @@ class BatchReport:
 
 @frozen
 class ProcessBatch:
-    """Run every message through `HandleComplianceChange`; one failure fails only its message."""
+    """Run every message through `HandleComplianceChange`; one failure fails only its message.
+
+    The batch's AWS Config lookups are made first, grouped (`prepare_batch`), as the Lambda
+    handler does.
+    """
 
     handle: HandleComplianceChange
 
     def execute(self, messages: Iterable[Message]) -> BatchReport:
-        return BatchReport(tuple((m, self.handle.execute(m.body)) for m in messages))
+        batch = list(messages)
+        handle = prepare_batch(self.handle, [m.body for m in batch])
+        return BatchReport(tuple((m, handle.execute(m.body)) for m in batch))

@@ -8,6 +8,7 @@ container, at the first invocation, and reused by every later one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from application.batch_lookup import prepare_batch
 from application.handle_change import ChangeResult, HandleComplianceChange
 from domain.outcomes import Outcome
 from entrypoints.reporting import log_level, result_fields
@@ -63,8 +65,9 @@ def _deadline_margin_ms() -> int:
     return _runtime.get().get(Settings).deadline_margin_seconds * 1000
 
 
-def _record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
-    handle = _use_case()
+def _record_handler(
+    handle: HandleComplianceChange, record: SQSRecord, lambda_context: LambdaContext | None = None
+) -> None:
     if lambda_context is not None:
         left_ms = lambda_context.get_remaining_time_in_millis()
         margin_ms = _deadline_margin_ms()
@@ -111,10 +114,16 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> PartialItemFail
 
     An event that is not an SQS batch raises `NotAnSqsBatch`: the invocation fails loudly.
     """
-    messages_from_sqs_event(event)
+    messages = messages_from_sqs_event(event)
     # Built here, not in the record handler, so that a bad setting fails the invocation
     # instead of being counted as one failed record after another.
-    _use_case()
+    handle = _use_case()
+    # The batch's Config lookups grouped by account, region and type; the prepared use case
+    # lives for this invocation only, so nothing it read is kept stale.
+    batch = prepare_batch(handle, [m.body for m in messages])
     return process_partial_response(
-        event=dict(event), record_handler=_record_handler, processor=processor, context=context
+        event=dict(event),
+        record_handler=functools.partial(_record_handler, batch),
+        processor=processor,
+        context=context,
     )
