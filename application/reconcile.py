@@ -40,6 +40,7 @@ from application.ports import (
     RuleCatalog,
     Timer,
 )
+from application.sweep_limits import SweepLimits
 from domain.events import is_account_id, is_region_name
 from domain.lifecycle import Duplicate, RecordUpdate, Trigger, decide
 from domain.matching import Arn
@@ -101,21 +102,6 @@ class GroupKey:
         if not is_region_name(region):
             raise ValueError(f"resume cursor region is not a region name (got {region!r})")
         return cls(account_id, region, resource_type)
-
-
-def _positive(_instance: object, attribute: object, value: float) -> None:
-    if value <= 0:
-        name = getattr(attribute, "name", "value")
-        raise ValueError(f"{name} must be positive (got {value})")
-
-
-@frozen
-class SweepLimits:
-    """How far one sweep may go: Scan page size, Config calls a second per account, budget."""
-
-    page_size: int = field(default=100, validator=_positive)
-    max_calls_per_second: float = field(default=2.0, validator=_positive)
-    budget_seconds: float = field(default=600.0, validator=_positive)
 
 
 @frozen

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from injector import Injector, Module, provider, singleton
 
 from adapters.aws import AwsClients
 from adapters.aws.config_inventory import ConfigServiceInventory
-from adapters.in_memory import (
-    FixedClock,
-    InMemoryExceptionStore,
-    InMemoryInventory,
-    InMemoryRuleCatalog,
-    ManualTimer,
-    SystemClock,
-    SystemTimer,
-)
+from adapters.system import SystemClock, SystemTimer
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.process_batch import ProcessBatch
-from application.reconcile import Reconcile
 from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.in_memory import (
+        FixedClock,
+        InMemoryExceptionStore,
+        InMemoryInventory,
+        InMemoryRuleCatalog,
+        ManualTimer,
+    )
 
 __all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
 
 
 class CoreModule(Module):
-    """The use cases, wired to whatever adapters the other module provides."""
+    """The event path's use cases, wired to whatever adapters the other module provides
+    (the sweep's is `entrypoints.sweep_wiring.SweepModule`)."""
 
     @singleton
     @provider
@@ -45,21 +48,6 @@ class CoreModule(Module):
     def process_batch(self, handle: HandleComplianceChange) -> ProcessBatch:
         return ProcessBatch(handle)
 
-    @singleton
-    @provider
-    def reconcile(
-        self,
-        rules: RuleCatalog,
-        store: ExceptionStore,
-        inventory: ResourceInventory,
-        clock: Clock,
-        timer: Timer,
-        settings: Settings,
-    ) -> Reconcile:
-        return Reconcile(
-            rules, store, inventory, clock, timer, settings.policy, settings.sweep_limits
-        )
-
 
 class InMemoryModule(Module):
     """Every port on its in-memory twin: the simulation and the fast tests."""
@@ -74,6 +62,15 @@ class InMemoryModule(Module):
         clock: FixedClock | None = None,
         timer: ManualTimer | None = None,
     ) -> None:
+        # Imported here: the Lambda loads this module but never the twins.
+        from adapters.in_memory import (
+            FixedClock,
+            InMemoryExceptionStore,
+            InMemoryInventory,
+            InMemoryRuleCatalog,
+            ManualTimer,
+        )
+
         self._settings = settings or Settings()
         self._rules = rules or InMemoryRuleCatalog()
         self._store = store or InMemoryExceptionStore()
@@ -148,6 +145,15 @@ class AwsModule(Module):
         return ConfigServiceInventory(self._clients, self._settings.config_role_name, clock=clock)
 
 
-def build_container(*modules: Module) -> Injector:
-    """An injector with the use cases and the given adapter module(s)."""
-    return Injector([CoreModule(), *modules])
+def build_container(*modules: Module, sweep: bool = True) -> Injector:
+    """An injector with the use cases and the given adapter module(s).
+
+    ``sweep=False`` leaves out `Reconcile`, and so never imports the sweep: the event
+    Lambda's container, whose cold start would otherwise pay for classes it never uses.
+    """
+    core: list[Module] = [CoreModule()]
+    if sweep:
+        from entrypoints.sweep_wiring import SweepModule
+
+        core.append(SweepModule())
+    return Injector([*core, *modules])

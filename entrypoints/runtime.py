@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 
 from aws_lambda_powertools import Logger
 from injector import Injector
@@ -14,22 +15,28 @@ from entrypoints.settings import Settings
 __all__ = ["RuntimeContainer", "container_from_env"]
 
 
-def container_from_env() -> Injector:
-    """The production wiring: AWS adapters, settings from the environment (SPEC §7)."""
-    return build_container(AwsModule(Settings.from_env(os.environ)))
+def container_from_env(*, sweep: bool = True) -> Injector:
+    """The production wiring: AWS adapters, settings from the environment (SPEC §7);
+    without the sweep's use case when ``sweep`` is False (see `build_container`)."""
+    return build_container(AwsModule(Settings.from_env(os.environ)), sweep=sweep)
 
 
 class RuntimeContainer:
-    """Builds the container once per Lambda container; tests swap the factory."""
+    """Builds the container once per Lambda container; tests swap the factory.
 
-    def __init__(self, logger: Logger) -> None:
+    ``sweep``: whether the production container has `Reconcile`. Only the sweep's Lambda
+    asks for it; the event Lambda's cold start skips importing the sweep.
+    """
+
+    def __init__(self, logger: Logger, *, sweep: bool = False) -> None:
         self._logger = logger
-        self._factory: Callable[[], Injector] = container_from_env
+        self._from_env: Callable[[], Injector] = partial(container_from_env, sweep=sweep)
+        self._factory: Callable[[], Injector] = self._from_env
         self._container: Injector | None = None
 
     def use_factory(self, factory: Callable[[], Injector] | None = None) -> None:
         """Build with ``factory`` at the next invocation (None: from the environment)."""
-        self._factory = factory or container_from_env
+        self._factory = factory or self._from_env
         self._container = None
 
     def get(self) -> Injector:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from attrs import field, frozen
 
 from application.handle_change import Policy
-from application.reconcile import SweepLimits
+from application.sweep_limits import SweepLimits
 from domain.events import is_account_id
 
 __all__ = ["Settings", "SettingsError"]

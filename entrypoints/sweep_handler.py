@@ -45,7 +45,7 @@ class SweepFailed(Exception):
     """At least one group failed: the invocation fails, so the Errors alarm fires."""
 
 
-_runtime = RuntimeContainer(logger)
+_runtime = RuntimeContainer(logger, sweep=True)
 use_container_factory = _runtime.use_factory
 
 

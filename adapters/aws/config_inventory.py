@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.aws.clients import AwsClients, Credentials
-from adapters.in_memory.clock import SystemClock
+from adapters.system import SystemClock
 from application.errors import TransientError
 from application.ports import MAX_IDS_PER_CALL, Clock, ResourceState
 from domain.events import is_account_id

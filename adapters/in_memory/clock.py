@@ -1,20 +1,14 @@
-"""Clocks and timers: the system's, and ones that tests and scenarios move by hand."""
+"""Clocks and timers that tests and scenarios move by hand (and the system's, re-exported)."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from attrs import define, field
 
+from adapters.system import SystemClock, SystemTimer
+
 __all__ = ["FixedClock", "ManualTimer", "SystemClock", "SystemTimer"]
-
-
-class SystemClock:
-    """The wall clock, in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def _aware(_instance: object, _attribute: object, value: datetime) -> None:
@@ -35,16 +29,6 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current = self.current + delta
-
-
-class SystemTimer:
-    """The process's monotonic clock, and real waiting."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @define
