@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 
 from attrs import field, frozen
 
-__all__ = ["ExceptionFormat", "ExceptionKind", "ExceptionType", "Rule"]
+__all__ = ["ExceptionFormat", "ExceptionKind", "ExceptionType", "Rule", "rules_by_name"]
 
 
 class ExceptionFormat(Enum):
@@ -54,3 +55,11 @@ class Rule:
         if self.exception_format is ExceptionFormat.RESOURCE_ARN:
             return ExceptionKind.SIMPLE_ARN
         return ExceptionKind.SIMPLE_ID
+
+
+def rules_by_name(rules: Iterable[Rule]) -> dict[str, Rule]:
+    """An index of ``rules`` by name; where two share a name, the first one wins."""
+    index: dict[str, Rule] = {}
+    for rule in rules:
+        index.setdefault(rule.name, rule)
+    return index

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.aws.dynamo_items import RULES_HASH_KEY, rule_from_item
 from adapters.aws.errors import translated
-from domain.rules import Rule
+from domain.rules import Rule, rules_by_name
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,7 +43,8 @@ class DynamoRuleCatalog:
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._rules: dict[int, Rule] | None = None
+        # (by id, by name), replaced whole on refresh so readers never see a half-made pair.
+        self._rules: tuple[dict[int, Rule], dict[str, Rule]] | None = None
         self._loaded_at = 0.0
 
     @property
@@ -53,15 +54,15 @@ class DynamoRuleCatalog:
 
     def find_by_name(self, rule_name: str) -> Rule | None:
         """The rule of that name, or None."""
-        return next((r for r in self._cached().values() if r.name == rule_name), None)
+        return self._cached()[1].get(rule_name)
 
     def get(self, rule_id: int) -> Rule | None:
         """The rule of that id, or None."""
-        return self._cached().get(rule_id)
+        return self._cached()[0].get(rule_id)
 
     def list_rules(self) -> list[Rule]:
         """Every rule, by id."""
-        return sorted(self._cached().values(), key=lambda r: r.rule_id)
+        return sorted(self._cached()[0].values(), key=lambda r: r.rule_id)
 
     def add(self, rule: Rule) -> None:
         """Register (or replace) a rule and drop the cache.
@@ -100,11 +101,12 @@ class DynamoRuleCatalog:
         with self._lock:
             self._rules = None
 
-    def _cached(self) -> dict[int, Rule]:
+    def _cached(self) -> tuple[dict[int, Rule], dict[str, Rule]]:
         with self._lock:
             now = self._monotonic()
             if self._rules is None or now - self._loaded_at >= self._cache_seconds:
-                self._rules = self._load()
+                by_id = self._load()
+                self._rules = (by_id, rules_by_name(by_id.values()))
                 self._loaded_at = now
             return self._rules
 

@@ -6,7 +6,7 @@ import threading
 
 from attrs import define, field
 
-from domain.rules import Rule
+from domain.rules import Rule, rules_by_name
 
 __all__ = ["InMemoryRuleCatalog"]
 
@@ -17,12 +17,13 @@ class InMemoryRuleCatalog:
 
     _rules: dict[int, Rule] = field(factory=dict)
     lookups: int = 0
+    _by_name: dict[str, Rule] = field(factory=dict, repr=False)
     _lock: threading.Lock = field(factory=threading.Lock, repr=False)
 
     def find_by_name(self, rule_name: str) -> Rule | None:
         with self._lock:
             self.lookups += 1
-            return next((r for r in self._rules.values() if r.name == rule_name), None)
+            return self._by_name.get(rule_name)
 
     def get(self, rule_id: int) -> Rule | None:
         with self._lock:
@@ -35,3 +36,4 @@ class InMemoryRuleCatalog:
     def add(self, rule: Rule) -> None:
         with self._lock:
             self._rules[rule.rule_id] = rule
+            self._by_name = rules_by_name(self._rules.values())

@@ -1,0 +1,24 @@
+"""Rules are found by name through an index; two rules of one name resolve to the first."""
+
+from __future__ import annotations
+
+from domain.rules import ExceptionFormat, ExceptionType, Rule, rules_by_name
+
+
+def _rule(rule_id: int, name: str) -> Rule:
+    return Rule(rule_id, name, ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE)
+
+
+def test_every_rule_is_found_by_its_name() -> None:
+    rules = [_rule(1, "sg-open"), _rule(2, "ebs-encrypted")]
+
+    index = rules_by_name(rules)
+
+    assert index == {"sg-open": rules[0], "ebs-encrypted": rules[1]}
+
+
+def test_of_two_rules_sharing_a_name_the_first_wins() -> None:
+    first, second = _rule(1, "sg-open"), _rule(2, "sg-open")
+
+    assert rules_by_name([first, second])["sg-open"] is first
+    assert rules_by_name([second, first])["sg-open"] is second
