@@ -46,10 +46,11 @@ class Rule:
     exception_format: ExceptionFormat
     exception_type: ExceptionType
     resource_types: frozenset[str] = frozenset()
+    kind: ExceptionKind = field(init=False, eq=False, repr=False)
+    """The exception kind the rule's format and type imply (derived once: asked per event)."""
 
-    @property
-    def kind(self) -> ExceptionKind:
-        """The exception kind the rule's format and type imply."""
+    @kind.default
+    def _kind(self) -> ExceptionKind:
         if self.exception_type is ExceptionType.COMPOSITE:
             return ExceptionKind.COMPOSITE
         if self.exception_format is ExceptionFormat.RESOURCE_ARN:
