@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import assert_never
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from domain.outcomes import Outcome
 from domain.records import (
@@ -128,8 +128,9 @@ def decide(
 
 def apply_update(record: ExceptionRecord, update: RecordUpdate) -> ExceptionRecord:
     """The record as it is after ``update`` is written (used by the in-memory store)."""
-    return evolve(
-        record,
+    return ExceptionRecord(
+        record_key=record.record_key,
+        region=record.region,
         status=update.closure.status if update.closure else record.status,
         ttl=update.closure.ttl if update.closure else record.ttl,
         resource_type=update.resource_type,
