@@ -38,7 +38,7 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
 )
 from application.handle_change import ChangeResult
-from application.ports import Clock, Message, ResourceInventory
+from application.ports import Clock, ExceptionStore, Message, ResourceInventory, RuleCatalog
 from application.process_batch import ProcessBatch
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
@@ -112,16 +112,18 @@ class Wiring(Protocol):
         ...
 
 
-class MemoryWiring:
-    """Every port on its in-memory twin, wired by `InMemoryModule`."""
+class _SharedSteps:
+    """What every wiring does alike: the tables and the inventory it holds, and delivery.
 
-    def __init__(self) -> None:
-        self._rules = InMemoryRuleCatalog()
-        self._store = InMemoryExceptionStore()
-        self._inventory = InMemoryInventory()
-        self._clock = FixedClock()
-        self._settings = Settings()
-        self._messages = itertools.count(1)
+    A subclass sets the attributes below and delivers through `_process`.
+    """
+
+    _rules: RuleCatalog
+    _store: ExceptionStore
+    _inventory: InMemoryInventory
+    _clock: FixedClock
+    _settings: Settings
+    _messages: itertools.count[int]
 
     def add_rule(self, rule: Rule) -> None:
         self._rules.add(rule)
@@ -152,6 +154,31 @@ class MemoryWiring:
     def now(self) -> datetime:
         return self._clock.now()
 
+    def record(self, record_key: RecordKey) -> ExceptionRecord | None:
+        return self._store.get(record_key)
+
+    def _process(self, container: Injector, body: Mapping[str, Any] | str) -> ChangeResult:
+        """Deliver ``body`` as one queued message through the container's `ProcessBatch`."""
+        text = body if isinstance(body, str) else json.dumps(body)
+        message = Message(f"message-{next(self._messages)}", text)
+        ((_, result),) = container.get(ProcessBatch).execute([message]).results
+        return result
+
+
+class MemoryWiring(_SharedSteps):
+    """Every port on its in-memory twin, wired by `InMemoryModule`."""
+
+    _rules: InMemoryRuleCatalog
+    _store: InMemoryExceptionStore
+
+    def __init__(self) -> None:
+        self._rules = InMemoryRuleCatalog()
+        self._store = InMemoryExceptionStore()
+        self._inventory = InMemoryInventory()
+        self._clock = FixedClock()
+        self._settings = Settings()
+        self._messages = itertools.count(1)
+
     def deliver(self, body: Mapping[str, Any] | str) -> ChangeResult:
         # A container per delivery: settings changed by a step take effect at once, while
         # the twins (the tables and the inventory) persist across deliveries.
@@ -162,14 +189,7 @@ class MemoryWiring:
             inventory=self._inventory,
             clock=self._clock,
         )
-        process = build_container(module).get(ProcessBatch)
-        text = body if isinstance(body, str) else json.dumps(body)
-        message = Message(f"message-{next(self._messages)}", text)
-        ((_, result),) = process.execute([message]).results
-        return result
-
-    def record(self, record_key: RecordKey) -> ExceptionRecord | None:
-        return self._store.get(record_key)
+        return self._process(build_container(module), body)
 
     def records(self) -> list[ExceptionRecord]:
         return list(self._store.scan_all())
@@ -226,7 +246,7 @@ class _TwinsModule(Module):
         return self._clock
 
 
-class AwsWiring:
+class AwsWiring(_SharedSteps):
     """The DynamoDB store and rule catalog on moto, wired by `AwsModule`.
 
     The two tables live in an in-process `mock_aws`, started here and stopped by `close`;
@@ -256,44 +276,11 @@ class AwsWiring:
         self._clock = FixedClock()
         self._messages = itertools.count(1)
 
-    def add_rule(self, rule: Rule) -> None:
-        self._rules.add(rule)
-
-    def add_exception(self, record: ExceptionRecord) -> None:
-        self._store.add(record)
-
-    def config_reports(
-        self,
-        account_id: str,
-        region: str,
-        resource_type: str,
-        resource_id: str,
-        *,
-        name: str | None = None,
-        deleted: bool = True,
-    ) -> None:
-        self._inventory.put(
-            account_id, region, resource_type, resource_id, name=name, deleted=deleted
-        )
-
-    def config_fails(self, reason: str) -> None:
-        self._inventory.failure = reason
-
-    def set_policy(self, **changes: Any) -> None:
-        self._settings = evolve(self._settings, **changes)
-
-    def now(self) -> datetime:
-        return self._clock.now()
-
     def deliver(self, body: Mapping[str, Any] | str) -> ChangeResult:
         # A container per delivery, as in `MemoryWiring`: settings changed by a step take
         # effect at once, and each container's rule catalog starts with an empty cache, so
         # a rule added between deliveries is seen by the next one.
-        process = self.container().get(ProcessBatch)
-        text = body if isinstance(body, str) else json.dumps(body)
-        message = Message(f"message-{next(self._messages)}", text)
-        ((_, result),) = process.execute([message]).results
-        return result
+        return self._process(self.container(), body)
 
     def container(self) -> Injector:
         """The composition root as the next delivery gets it: `AwsModule`, then the twins."""
@@ -301,9 +288,6 @@ class AwsWiring:
             AwsModule(self._settings, clients=self._clients),
             _TwinsModule(self._inventory, self._clock),
         )
-
-    def record(self, record_key: RecordKey) -> ExceptionRecord | None:
-        return self._store.get(record_key)
 
     def records(self) -> list[ExceptionRecord]:
         # A Scan's order is the table's, not the insertion order: sort for a stable one.
