@@ -77,11 +77,14 @@ def deploy_production(
     return deploy(cloudformation, "elm-status-update", STATUS_UPDATE, **settings)
 
 
-def deploy_send_events(cloudformation: CloudFormationClient, environment: str = "PROD") -> None:
+def deploy_send_events(
+    cloudformation: CloudFormationClient, environment: str = "PROD", **parameters: str
+) -> None:
     """elm-send-events.yaml through a self-managed StackSet, in every target account and region.
 
     Production uses a service-managed StackSet (README "Deploying"); moto creates instances
-    in other accounts only for self-managed ones. The template is the same.
+    in other accounts only for self-managed ones. The template is the same. ``parameters``
+    add to (or override) the template parameters passed.
     """
     parameters = {
         "Environment": environment,
@@ -89,6 +92,7 @@ def deploy_send_events(cloudformation: CloudFormationClient, environment: str = 
         "DestinationRegion": PRODUCTION_REGION,
         "OrganizationId": ORGANIZATION_ID,
         "ConfigRoleRegion": CONFIG_ROLE_REGION,
+        **parameters,
     }
     cloudformation.create_stack_set(
         StackSetName="elm-send-events",

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from infra_deploy import (
     CONFIG_ROLE_REGION,
+    ORGANIZATION_ID,
     PRODUCTION_ACCOUNT,
     PRODUCTION_REGION,
     TARGET_ACCOUNTS,
@@ -240,6 +241,28 @@ def test_stackset_creates_the_config_role_once_per_account_trusting_only_elm(
 
             assert [r["Name"] for r in rules["Rules"]] == ["elm-forward-deletions-PROD"]
             assert ("ConfigRole" in logical_ids) is (region == CONFIG_ROLE_REGION)
+
+
+def test_stackset_with_an_operator_role_lets_that_role_assume_the_config_role_too(
+    cloudformation: CloudFormationClient,
+) -> None:
+    deploy_send_events(cloudformation, OperatorRoleName="ElmOperator")
+
+    for account in TARGET_ACCOUNTS:
+        iam = account_session(account, CONFIG_ROLE_REGION).client("iam")
+        trust = iam.get_role(RoleName="Role-Config-Mgmt")["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        (statement,) = trust["Statement"]
+
+        assert sorted(statement["Principal"]["AWS"]) == [
+            f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/ElmOperator",
+            f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-status-update-PROD",
+            f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-sweep-PROD",
+        ]
+        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}}
+        assert _grants(_inline_policy(iam, "Role-Config-Mgmt")) == {
+            ("config:ListDiscoveredResources", "*")
+        }
 
 
 def _put(account: str, region: str, event: dict[str, Any]) -> None:

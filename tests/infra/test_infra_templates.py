@@ -134,6 +134,64 @@ def test_config_role_trusts_exactly_the_production_lambda_roles(environment: str
     assert len(lambda_roles) == 2
 
 
+def _config_role(parameters: dict[str, str]) -> dict[str, Any]:
+    targets = load_template(SEND_EVENTS)
+    settings = {"DestinationAccountId": "111122223333", "OrganizationId": "o-x", **parameters}
+    resolved: dict[str, Any] = resolve(targets, targets["Resources"]["ConfigRole"], settings)
+    return resolved
+
+
+@pytest.mark.parametrize(
+    "operator_role",
+    ["ElmOperator", "aws-reserved/sso.amazonaws.com/AWSReservedSSO_ElmOperator_0123abcd"],
+)
+def test_an_operator_role_is_trusted_beside_the_lambda_roles_and_nothing_else_changes(
+    operator_role: str,
+) -> None:
+    default = _config_role({})
+    with_operator = _config_role({"OperatorRoleName": operator_role})
+
+    (statement,) = with_operator["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    (default_statement,) = default["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"]["AWS"] == [
+        *default_statement["Principal"]["AWS"],
+        f"arn:aws:iam::111122223333:role/{operator_role}",
+    ]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-x"}}
+    # Apart from that one principal, the role is the default one: same grants, same name.
+    statement["Principal"]["AWS"].pop()
+    assert with_operator == default
+
+
+def test_config_role_trusts_only_the_lambda_roles_when_no_operator_role_is_given() -> None:
+    (statement,) = _config_role({})["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+
+    assert statement["Principal"]["AWS"] == [
+        "arn:aws:iam::111122223333:role/elm-status-update-PROD",
+        "arn:aws:iam::111122223333:role/elm-sweep-PROD",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("ElmOperator", True),
+        ("aws-reserved/sso.amazonaws.com/AWSReservedSSO_ElmOperator_0123abcd", True),
+        ("arn:aws:iam::111122223333:role/ElmOperator", False),
+        ("*", False),
+        ("Elm Operator", False),
+        ("/ElmOperator", False),
+    ],
+)
+def test_operator_role_name_accepts_a_role_name_or_path_only(value: str, accepted: bool) -> None:
+    spec = load_template(SEND_EVENTS)["Parameters"]["OperatorRoleName"]
+
+    # CloudFormation matches AllowedPattern against the whole value.
+    assert (re.fullmatch(spec["AllowedPattern"], value) is not None) is accepted
+    assert spec["Default"] == ""
+
+
 def test_config_role_name_is_the_one_the_lambdas_assume() -> None:
     production = load_template(STATUS_UPDATE)
     targets = load_template(SEND_EVENTS)
