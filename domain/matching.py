@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from attrs import frozen
 
+from collections.abc import Collection
+
+from domain.arn_formats import ARN_FORMATS
 from domain.rules import ExceptionFormat
 
-__all__ = ["Arn", "ResourceIdentity", "key_matches", "partition_of"]
+__all__ = [
+    "Arn",
+    "DeletedResource",
+    "ResourceIdentity",
+    "key_matches",
+    "partition_of",
+    "type_matches",
+]
 
 # Region-name prefixes of the partitions other than `aws`, longest first.
 _PARTITIONS = (
@@ -26,17 +36,36 @@ def partition_of(region: str) -> str:
 
 @frozen
 class ResourceIdentity:
-    """A resource as the event and AWS Config name it."""
+    """A deleted resource as the event and AWS Config name it.
+
+    ``resource_type`` and ``resource_id`` come from every deletion signal; ``resource_name``
+    when AWS Config records one for the type (from the configuration item, or asked of
+    Config); ``arn`` where known: the ARN AWS Config records in the configuration item of a
+    deletion. A compliance-change event carries no ARN, so it is None there.
+    """
 
     resource_type: str
     resource_id: str
     resource_name: str | None = None
+    arn: str | None = None
 
     def is_named(self, value: str) -> bool:
         """True when ``value`` is exactly the resource's ID or its name."""
         return value == self.resource_id or (
             self.resource_name is not None and value == self.resource_name
         )
+
+
+DeletedResource = ResourceIdentity
+"""The name the matching rules use for what was deleted (an alias of `ResourceIdentity`)."""
+
+
+def type_matches(record_type: str | None, rule_types: Collection[str], resource_type: str) -> bool:
+    """The type test of matching: the record's type (when set) is the resource's, and the
+    rule's types (when listed) include it."""
+    if record_type and record_type != resource_type:
+        return False
+    return not rule_types or resource_type in rule_types
 
 
 @frozen
@@ -78,7 +107,14 @@ def key_matches(
     account_id: str,
     region: str,
 ) -> bool:
-    """True when an exception key (or a composite member) names the deleted resource."""
+    """True when an exception key (or a composite member) names the deleted resource.
+
+    An ID key equals the resource's ID or name (whether a name is unique is for the caller
+    to ask AWS Config). An ARN key is well formed, in the event's partition, account (or
+    none) and region (or none), and either equals the recorded ARN or the resource ID, or
+    has the service and resource path of the resource's type (`domain.arn_formats`) with
+    the resource's ID or name as its last part. Exact comparison, never a substring.
+    """
     if exception_format is ExceptionFormat.RESOURCE_ID:
         return resource.is_named(key)
     arn = Arn.parse(key)
@@ -90,4 +126,14 @@ def key_matches(
     # region lives in that region's partition only.
     if arn.partition != partition_of(region):
         return False
-    return resource.is_named(arn.resource_name)
+    if key == resource.resource_id or (resource.arn is not None and key == resource.arn):
+        return True
+    shape = ARN_FORMATS.get(resource.resource_type)
+    if shape is None or arn.service != shape.service:
+        return False
+    if not arn.resource.startswith(shape.prefix):
+        return False
+    rest = arn.resource[len(shape.prefix) :]
+    if shape.path:
+        rest = rest.rsplit("/", 1)[-1]
+    return bool(rest) and resource.is_named(rest)

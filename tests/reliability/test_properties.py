@@ -202,17 +202,27 @@ def test_an_id_that_differs_from_the_resource_in_one_character_never_matches(
 @PROPERTY
 @given(
     name=st.text(_NAME_CHARS, min_size=1, max_size=30),
-    resource_path=st.sampled_from(["", "volume/", "role/service-role/", "table/"]),
+    shape=st.sampled_from(
+        [
+            ("AWS::SNS::Topic", "sns", ""),
+            ("AWS::EC2::Volume", "ec2", "volume/"),
+            (SG, "ec2", "security-group/"),
+            ("AWS::IAM::Role", "iam", "role/service-role/"),
+            ("AWS::DynamoDB::Table", "dynamodb", "table/"),
+        ]
+    ),
     regional=st.booleans(),
     data=st.data(),
 )
 def test_an_arn_that_differs_from_the_resource_in_one_compared_character_never_matches(
-    name: str, resource_path: str, regional: bool, data: st.DataObject
+    name: str, shape: tuple[str, str, str], regional: bool, data: st.DataObject
 ) -> None:
+    # Each ARN has its type's service and resource path (an ARN carries its type).
+    resource_type, service, resource_path = shape
     region, account = (REGION, ACCOUNT) if regional else ("", "")
-    head = "arn:aws:ec2:"
+    head = f"arn:aws:{service}:"
     arn = f"{head}{region}:{account}:{resource_path}{name}"
-    resource = ResourceIdentity(SG, name)
+    resource = ResourceIdentity(resource_type, name)
     scope = len(head) - 1  # ":region:account:"
     scope_end = len(head) + len(region) + len(account) + 2
     tail = len(arn) - len(name) - (1 if resource_path else 0)  # "[/]name"

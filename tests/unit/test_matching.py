@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.matching import Arn, ResourceIdentity, key_matches
+from domain.arn_formats import ARN_FORMATS
+from domain.matching import Arn, ResourceIdentity, key_matches, type_matches
 from domain.rules import ExceptionFormat
 
 ACCOUNT = "111122223333"
@@ -12,8 +13,17 @@ OTHER_ACCOUNT = "444455556666"
 REGION = "eu-west-1"
 
 
-def _matches(key: str, fmt: ExceptionFormat, resource_id: str, name: str | None = None) -> bool:
-    identity = ResourceIdentity("AWS::Any::Thing", resource_id, name)
+SG = "AWS::EC2::SecurityGroup"
+
+
+def _matches(
+    key: str,
+    fmt: ExceptionFormat,
+    resource_id: str,
+    name: str | None = None,
+    resource_type: str = SG,
+) -> bool:
+    identity = ResourceIdentity(resource_type, resource_id, name)
     return key_matches(key, fmt, identity, account_id=ACCOUNT, region=REGION)
 
 
@@ -133,7 +143,6 @@ class TestArnKeys:
             f"arn:aws:ec2::{ACCOUNT}:security-group/sg-1",
             f"arn:aws:ec2:{REGION}::security-group/sg-1",
             "arn:aws:ec2:::security-group/sg-1",
-            f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1",
         ],
     )
     def test_arn_of_the_resource_with_the_events_or_empty_account_and_region_matches(
@@ -149,6 +158,9 @@ class TestArnKeys:
             f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/sg-10",
             f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/xsg-1",
             f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1/other",
+            # The resource path must be the security group's own.
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:sg-1",
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/sg-1",
             "sg-1",
             "arn:aws:ec2:eu-west-1:1:security-group/sg-1",
             # eu-west-1 is in the aws partition: an aws-cn ARN names another resource.
@@ -159,19 +171,113 @@ class TestArnKeys:
         assert not _matches(key, ExceptionFormat.RESOURCE_ARN, "sg-1")
 
     def test_s3_bucket_arn_has_neither_account_nor_region(self) -> None:
-        assert _matches("arn:aws:s3:::my-bucket", ExceptionFormat.RESOURCE_ARN, "my-bucket")
+        bucket = "AWS::S3::Bucket"
+        assert _matches(
+            "arn:aws:s3:::my-bucket", ExceptionFormat.RESOURCE_ARN, "my-bucket", None, bucket
+        )
         assert not _matches(
-            "arn:aws:s3:::my-bucket-logs", ExceptionFormat.RESOURCE_ARN, "my-bucket"
+            "arn:aws:s3:::my-bucket-logs", ExceptionFormat.RESOURCE_ARN, "my-bucket", None, bucket
         )
 
     def test_db_does_not_match_db_prod(self) -> None:
         arn = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:db-prod"
-        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "db")
-        assert _matches(arn, ExceptionFormat.RESOURCE_ARN, "db-prod")
+        db = "AWS::RDS::DBInstance"
+        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "db", None, db)
+        assert _matches(arn, ExceptionFormat.RESOURCE_ARN, "db-prod", None, db)
 
     def test_resource_part_equal_to_the_resource_name_matches(self) -> None:
         # IAM roles: Config's resourceId is an opaque ID, the ARN carries the role name.
         arn = f"arn:aws:iam::{ACCOUNT}:role/team/app-role"
-        assert _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", "app-role")
-        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID")
-        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", "app")
+        role = "AWS::IAM::Role"
+        assert _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", "app-role", role)
+        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", None, role)
+        assert not _matches(arn, ExceptionFormat.RESOURCE_ARN, "AROAEXAMPLEID", "app", role)
+
+
+class TestTypeSafeArnKeys:
+    """An ARN carries its type: its service and resource path must be the resource's."""
+
+    def test_a_user_arn_does_not_name_a_role_of_the_same_name(self) -> None:
+        key = f"arn:aws:iam::{ACCOUNT}:user/deploy"
+        assert not _matches(key, ExceptionFormat.RESOURCE_ARN, "AROA1", "deploy", "AWS::IAM::Role")
+        assert _matches(key, ExceptionFormat.RESOURCE_ARN, "AIDA1", "deploy", "AWS::IAM::User")
+
+    def test_a_bucket_arn_does_not_name_a_function_of_the_same_name(self) -> None:
+        fn = "AWS::Lambda::Function"
+        assert not _matches("arn:aws:s3:::logs", ExceptionFormat.RESOURCE_ARN, "logs", None, fn)
+        key = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:logs"
+        assert _matches(key, ExceptionFormat.RESOURCE_ARN, "logs", None, fn)
+        assert not _matches(key, ExceptionFormat.RESOURCE_ARN, "logs", None, "AWS::S3::Bucket")
+
+    def test_a_load_balancer_arn_equal_to_its_resource_id_matches(self) -> None:
+        # AWS Config's resourceId of an AWS::ElasticLoadBalancingV2::LoadBalancer is its ARN.
+        lb = (
+            f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web/50dc6c495c0c9188"
+        )
+        kind = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+        assert _matches(lb, ExceptionFormat.RESOURCE_ARN, lb, "web", kind)
+        assert not _matches(lb, ExceptionFormat.RESOURCE_ARN, lb + "0", "web", kind)
+
+    def test_a_type_without_an_arn_shape_matches_only_by_recorded_arn_or_id(self) -> None:
+        key = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/acl/1234"
+        kind = "AWS::WAFv2::WebACL"
+        assert not key_matches(
+            key,
+            ExceptionFormat.RESOURCE_ARN,
+            ResourceIdentity(kind, "1234", "acl"),
+            account_id=ACCOUNT,
+            region=REGION,
+        )
+        assert key_matches(
+            key,
+            ExceptionFormat.RESOURCE_ARN,
+            ResourceIdentity(kind, "1234", "acl", arn=key),
+            account_id=ACCOUNT,
+            region=REGION,
+        )
+
+    def test_a_recorded_arn_still_needs_the_events_account(self) -> None:
+        key = f"arn:aws:wafv2:{REGION}:{OTHER_ACCOUNT}:regional/webacl/acl/1234"
+        identity = ResourceIdentity("AWS::WAFv2::WebACL", "1234", "acl", arn=key)
+        assert not key_matches(
+            key, ExceptionFormat.RESOURCE_ARN, identity, account_id=ACCOUNT, region=REGION
+        )
+
+
+class TestTypes:
+    @pytest.mark.parametrize(
+        ("record_type", "rule_types", "resource_type", "expected"),
+        [
+            (None, frozenset(), "AWS::S3::Bucket", True),
+            ("AWS::S3::Bucket", frozenset(), "AWS::S3::Bucket", True),
+            ("AWS::S3::Bucket", frozenset(), "AWS::Lambda::Function", False),
+            (None, frozenset({"AWS::S3::Bucket"}), "AWS::Lambda::Function", False),
+            (
+                None,
+                frozenset({"AWS::S3::Bucket", "AWS::Lambda::Function"}),
+                "AWS::Lambda::Function",
+                True,
+            ),
+            (
+                "AWS::S3::Bucket",
+                frozenset({"AWS::S3::Bucket", "AWS::Lambda::Function"}),
+                "AWS::Lambda::Function",
+                False,
+            ),
+        ],
+    )
+    def test_record_and_rule_types_must_admit_the_resource(
+        self,
+        record_type: str | None,
+        rule_types: frozenset[str],
+        resource_type: str,
+        expected: bool,
+    ) -> None:
+        assert type_matches(record_type, rule_types, resource_type) is expected
+
+
+def test_the_arn_table_covers_the_common_types() -> None:
+    assert len(ARN_FORMATS) >= 60
+    assert ARN_FORMATS["AWS::IAM::Role"].service == "iam"
+    assert ARN_FORMATS["AWS::S3::Bucket"].prefix == ""
+    assert ARN_FORMATS["AWS::Lambda::Function"].prefix == "function:"
