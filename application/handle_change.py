@@ -14,7 +14,14 @@ from application.ports import Clock, ExceptionStore, ResourceInventory, Resource
 from domain.deletion import is_deletion_event
 from domain.events import ComplianceChange, InvalidEvent
 from domain.lifecycle import Duplicate, RecordUpdate, Trigger, decide
-from domain.matching import ResourceIdentity, key_matches
+from domain.matching import (
+    NamesakeAsk,
+    ResourceIdentity,
+    is_live_namesake,
+    key_matches,
+    namesake_asks,
+    type_matches,
+)
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionKind, Rule
@@ -161,10 +168,12 @@ class HandleComplianceChange:
         return change
 
     def _in_region(self, change: ComplianceChange, rule: Rule) -> list[ExceptionRecord]:
+        """The rule's records in the event's region whose type admits the resource's (§5)."""
         return [
             r
             for r in self.store.list_for(change.account_id, rule.rule_id)
             if r.region == change.region
+            and type_matches(r.resource_type, rule.resource_types, change.resource_type)
         ]
 
     def _authenticity(self, change: ComplianceChange) -> str | None:
@@ -226,7 +235,16 @@ class HandleComplianceChange:
             return ChangeResult.about(
                 change, Outcome.NOT_CONFIRMED, "AWS Config reports the resource still exists"
             )
-        results = tuple(self._close(change, rule, record, identity, states) for record in pending)
+        namesakes = {r.record_key: self._namesake(change, rule, r, identity) for r in pending}
+        cleared = [r for r in pending if namesakes[r.record_key] is None]
+        if not cleared:
+            found = "; ".join(sorted({n for n in namesakes.values() if n is not None}))
+            return ChangeResult.about(
+                change,
+                Outcome.NOT_CONFIRMED,
+                f"a live resource may be what the exception names: {found}",
+            )
+        results = tuple(self._close(change, rule, record, identity, states) for record in cleared)
         outcome = next(o for o in _OUTCOME_RANK if any(r.outcome is o for r in results))
         if outcome is Outcome.NO_MATCH:
             return ChangeResult.about(
@@ -240,6 +258,50 @@ class HandleComplianceChange:
             results,
             dry_run=self.policy.dry_run,
         )
+
+    def _namesake(
+        self,
+        change: ComplianceChange,
+        rule: Rule,
+        record: ExceptionRecord,
+        identity: ResourceIdentity,
+    ) -> str | None:
+        """A live resource AWS Config reports that a matched key may name instead, or None."""
+        for key in _keys_of(record, rule):
+            if not _names(key, rule, identity, change):
+                continue
+            asks = namesake_asks(
+                key,
+                rule.exception_format,
+                identity,
+                record_type=record.resource_type,
+                rule_types=rule.resource_types,
+            )
+            for ask in asks:
+                for state in self._ask(change, ask):
+                    if is_live_namesake(
+                        ask,
+                        identity,
+                        found_type=state.resource_type,
+                        found_id=state.resource_id,
+                        found_name=state.resource_name,
+                        deleted=state.deleted,
+                    ):
+                        named = f" named {state.resource_name!r}" if state.resource_name else ""
+                        return (
+                            f"key {key!r}: live {state.resource_type} {state.resource_id!r}{named}"
+                        )
+        return None
+
+    def _ask(self, change: ComplianceChange, ask: NamesakeAsk) -> Sequence[ResourceState]:
+        if ask.by_name:
+            return self.inventory.lookup_by_name(
+                change.account_id, change.region, ask.resource_type, ask.value
+            )
+        found = self.inventory.lookup(
+            change.account_id, change.region, ask.resource_type, [ask.value]
+        )
+        return list(found.values())
 
     def _lookup(self, change: ComplianceChange, ids: Sequence[str]) -> Mapping[str, ResourceState]:
         return self.inventory.lookup(change.account_id, change.region, change.resource_type, ids)

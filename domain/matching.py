@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from attrs import frozen
-
 from collections.abc import Collection
+
+from attrs import frozen
 
 from domain.arn_formats import ARN_FORMATS
 from domain.rules import ExceptionFormat
@@ -12,8 +12,11 @@ from domain.rules import ExceptionFormat
 __all__ = [
     "Arn",
     "DeletedResource",
+    "NamesakeAsk",
     "ResourceIdentity",
+    "is_live_namesake",
     "key_matches",
+    "namesake_asks",
     "partition_of",
     "type_matches",
 ]
@@ -137,3 +140,57 @@ def key_matches(
     if shape.path:
         rest = rest.rsplit("/", 1)[-1]
     return bool(rest) and resource.is_named(rest)
+
+
+@frozen
+class NamesakeAsk:
+    """A question for AWS Config before an ID key may close: is a live resource of this
+    type reported under this ID (``by_name`` False) or this exact name (``by_name`` True)?"""
+
+    resource_type: str
+    value: str
+    by_name: bool
+
+
+def namesake_asks(
+    key: str,
+    exception_format: ExceptionFormat,
+    resource: ResourceIdentity,
+    *,
+    record_type: str | None,
+    rule_types: Collection[str],
+) -> tuple[NamesakeAsk, ...]:
+    """What to ask AWS Config before a key that matched ``resource`` may close.
+
+    An ARN names one resource: nothing to ask. An ID key that matched by the resource's
+    name: names are not unique (security groups named ``web`` in two VPCs), so ask for a
+    live resource of that name and type. A record without a type under a rule of several
+    types: the same ID or name may be another type's (a bucket and a function both called
+    ``logs``), so ask each other type by ID and by name.
+    """
+    if exception_format is ExceptionFormat.RESOURCE_ARN:
+        return ()
+    asks: list[NamesakeAsk] = []
+    if key != resource.resource_id:
+        asks.append(NamesakeAsk(resource.resource_type, key, by_name=True))
+    if not record_type and len(rule_types) > 1:
+        for other in sorted(set(rule_types) - {resource.resource_type}):
+            asks.append(NamesakeAsk(other, key, by_name=False))
+            asks.append(NamesakeAsk(other, key, by_name=True))
+    return tuple(asks)
+
+
+def is_live_namesake(
+    ask: NamesakeAsk,
+    resource: ResourceIdentity,
+    *,
+    found_type: str,
+    found_id: str,
+    found_name: str | None,
+    deleted: bool,
+) -> bool:
+    """True when what AWS Config reported for ``ask`` is a live resource other than the
+    deleted one, with exactly the asked ID or name (never a substring)."""
+    if deleted or (found_type, found_id) == (resource.resource_type, resource.resource_id):
+        return False
+    return found_name == ask.value if ask.by_name else found_id == ask.value

@@ -38,6 +38,10 @@ RESOURCE_TYPES = {
     "databases": "AWS::RDS::DBInstance",
     "role": "AWS::IAM::Role",
     "roles": "AWS::IAM::Role",
+    "function": "AWS::Lambda::Function",
+    "functions": "AWS::Lambda::Function",
+    "user": "AWS::IAM::User",
+    "load balancer": "AWS::ElasticLoadBalancingV2::LoadBalancer",
 }
 
 RULE_SHAPES = {
@@ -160,6 +164,26 @@ def a_rule(scene: Scene, rule: str, shape: str) -> None:
     exception_format, exception_type = RULE_SHAPES[shape]
     rule_id = scene.rule_ids.setdefault(rule, len(scene.rule_ids) + 1)
     scene.wiring.add_rule(Rule(rule_id, rule, exception_format, exception_type))
+
+
+@given(step('the rule "{rule}" over {kinds} whose exceptions name {shape}'))
+def a_rule_over_types(scene: Scene, rule: str, kinds: str, shape: str) -> None:
+    assert shape in RULE_SHAPES, f"unknown rule shape {shape!r}"
+    exception_format, exception_type = RULE_SHAPES[shape]
+    rule_id = scene.rule_ids.setdefault(rule, len(scene.rule_ids) + 1)
+    types = frozenset(_resource_type(k.strip()) for k in kinds.split(" and "))
+    scene.wiring.add_rule(Rule(rule_id, rule, exception_format, exception_type, types))
+
+
+@given(
+    step('account {account} has an exception for "{key}" of a {kind} under "{rule}" in {region}')
+)
+def an_open_exception_of_a_type(
+    scene: Scene, account: str, key: str, kind: str, rule: str, region: str
+) -> None:
+    scene.wiring.add_exception(
+        ExceptionRecord(scene.key(account, rule, key), region, resource_type=_resource_type(kind))
+    )
 
 
 @given(step('account {account} has an exception for "{key}" under "{rule}" in {region}'))

@@ -16,6 +16,7 @@ EXPECTED_FILES = {
     "composite.feature",
     "event_filter.feature",
     "authenticity.feature",
+    "matching_safety.feature",
 }
 
 

@@ -15,4 +15,5 @@ scenarios(
     "composite.feature",
     "event_filter.feature",
     "authenticity.feature",
+    "matching_safety.feature",
 )
