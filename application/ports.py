@@ -8,6 +8,7 @@ from typing import Protocol
 
 from attrs import frozen
 
+from application.errors import RecordFormatError
 from domain.lifecycle import RecordUpdate
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
@@ -22,6 +23,8 @@ __all__ = [
     "ResourceState",
     "RuleCatalog",
     "Timer",
+    "UnreadableRule",
+    "unreadable_rule_error",
 ]
 
 MAX_IDS_PER_CALL = 20
@@ -46,11 +49,47 @@ class Timer(Protocol):
         ...
 
 
+@frozen
+class UnreadableRule:
+    """A `Config-Master` item that is not a rule ELM can read: skipped, named by its key."""
+
+    item: str
+    reason: str
+    rule_name: str | None = None
+    """Its `RuleName` when that attribute itself is readable."""
+
+
+def unreadable_rule_error(
+    rule_name: str, unreadable: Sequence[UnreadableRule]
+) -> RecordFormatError | None:
+    """The error for looking up ``rule_name`` when it is not among the readable rules.
+
+    The rule's own item unreadable: that item's reason. An item whose `RuleName` cannot be
+    read may be the rule the event names, so the lookup fails rather than calling the rule
+    unknown (`ignored` would drop the event; failing sends it to the DLQ until the item is
+    repaired). None when no unreadable item could be the rule: it is unknown.
+    """
+    own = [u for u in unreadable if u.rule_name == rule_name]
+    if own:
+        return RecordFormatError(f"rule {rule_name!r}: {own[0].reason}")
+    nameless = [u.item for u in unreadable if u.rule_name is None]
+    if nameless:
+        return RecordFormatError(
+            f"rule {rule_name!r} is not among the readable rules and items "
+            f"{', '.join(nameless)} have no readable RuleName"
+        )
+    return None
+
+
 class RuleCatalog(Protocol):
     """`Config-Master`: the rules ELM knows."""
 
     def find_by_name(self, rule_name: str) -> Rule | None:
-        """The rule of that name, or None when it is unknown."""
+        """The rule of that name, or None when it is unknown.
+
+        Raises `RecordFormatError` when the rule's item is unreadable, or when an item whose
+        name cannot be read might be it (`unreadable_rule_error`).
+        """
         ...
 
     def get(self, rule_id: int) -> Rule | None:
@@ -58,7 +97,11 @@ class RuleCatalog(Protocol):
         ...
 
     def list_rules(self) -> list[Rule]:
-        """Every rule."""
+        """Every readable rule (unreadable items are skipped: see `unreadable`)."""
+        ...
+
+    def unreadable(self) -> list[UnreadableRule]:
+        """The items that are not readable rules, by key."""
         ...
 
     def add(self, rule: Rule) -> None:

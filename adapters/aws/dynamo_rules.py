@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from adapters.aws.dynamo_items import RULES_HASH_KEY, rule_from_item
+from adapters.aws.dynamo_items import RULES_HASH_KEY, MalformedItemError, rule_from_item
 from adapters.aws.errors import translated
+from application.ports import UnreadableRule, unreadable_rule_error
 from domain.rules import Rule, rules_by_name
 
 if TYPE_CHECKING:
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CACHE_SECONDS", "DynamoRuleCatalog"]
 
 DEFAULT_CACHE_SECONDS = 300.0
+_LOG = logging.getLogger(__name__)
 
 
 class DynamoRuleCatalog:
@@ -44,7 +47,7 @@ class DynamoRuleCatalog:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         # (by id, by name), replaced whole on refresh so readers never see a half-made pair.
-        self._rules: tuple[dict[int, Rule], dict[str, Rule]] | None = None
+        self._rules: tuple[dict[int, Rule], dict[str, Rule], list[UnreadableRule]] | None = None
         self._loaded_at = 0.0
 
     @property
@@ -54,7 +57,11 @@ class DynamoRuleCatalog:
 
     def find_by_name(self, rule_name: str) -> Rule | None:
         """The rule of that name, or None."""
-        return self._cached()[1].get(rule_name)
+        _, by_name, unreadable = self._cached()
+        rule = by_name.get(rule_name)
+        if rule is None and (error := unreadable_rule_error(rule_name, unreadable)):
+            raise error
+        return rule
 
     def get(self, rule_id: int) -> Rule | None:
         """The rule of that id, or None."""
@@ -63,6 +70,10 @@ class DynamoRuleCatalog:
     def list_rules(self) -> list[Rule]:
         """Every rule, by id."""
         return sorted(self._cached()[0].values(), key=lambda r: r.rule_id)
+
+    def unreadable(self) -> list[UnreadableRule]:
+        """The items skipped as unreadable at the last read of the table."""
+        return list(self._cached()[2])
 
     def add(self, rule: Rule) -> None:
         """Register (or replace) a rule and drop the cache.
@@ -101,17 +112,19 @@ class DynamoRuleCatalog:
         with self._lock:
             self._rules = None
 
-    def _cached(self) -> tuple[dict[int, Rule], dict[str, Rule]]:
+    def _cached(self) -> tuple[dict[int, Rule], dict[str, Rule], list[UnreadableRule]]:
         with self._lock:
             now = self._monotonic()
             if self._rules is None or now - self._loaded_at >= self._cache_seconds:
-                by_id = self._load()
-                self._rules = (by_id, rules_by_name(by_id.values()))
+                by_id, unreadable = self._load()
+                self._rules = (by_id, rules_by_name(by_id.values()), unreadable)
                 self._loaded_at = now
             return self._rules
 
-    def _load(self) -> dict[int, Rule]:
+    def _load(self) -> tuple[dict[int, Rule], list[UnreadableRule]]:
+        """Every readable rule; an unreadable item is skipped and logged once per read."""
         rules: dict[int, Rule] = {}
+        unreadable: list[UnreadableRule] = []
         start: dict[str, AttributeValueTypeDef] | None = None
         while True:
             request: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
@@ -120,8 +133,14 @@ class DynamoRuleCatalog:
             with translated(f"scan {self._table}"):
                 page = self._client.scan(**request)
             for item in page.get("Items", []):
-                rule = rule_from_item(item)
+                try:
+                    rule = rule_from_item(item)
+                except MalformedItemError as error:
+                    name = item.get("RuleName", {}).get("S") or None
+                    unreadable.append(UnreadableRule(error.item, str(error), name))
+                    _LOG.warning("skipping unreadable item of %s: %s", self._table, error)
+                    continue
                 rules[rule.rule_id] = rule
             start = page.get("LastEvaluatedKey")
             if not start:
-                return rules
+                return rules, unreadable

@@ -6,6 +6,7 @@ import threading
 
 from attrs import define, field
 
+from application.ports import UnreadableRule, unreadable_rule_error
 from domain.rules import Rule, rules_by_name
 
 __all__ = ["InMemoryRuleCatalog"]
@@ -18,12 +19,16 @@ class InMemoryRuleCatalog:
     _rules: dict[int, Rule] = field(factory=dict)
     lookups: int = 0
     _by_name: dict[str, Rule] = field(factory=dict, repr=False)
+    _unreadable: list[UnreadableRule] = field(factory=list, repr=False)
     _lock: threading.Lock = field(factory=threading.Lock, repr=False)
 
     def find_by_name(self, rule_name: str) -> Rule | None:
         with self._lock:
             self.lookups += 1
-            return self._by_name.get(rule_name)
+            rule = self._by_name.get(rule_name)
+            if rule is None and (error := unreadable_rule_error(rule_name, self._unreadable)):
+                raise error
+            return rule
 
     def get(self, rule_id: int) -> Rule | None:
         with self._lock:
@@ -37,3 +42,12 @@ class InMemoryRuleCatalog:
         with self._lock:
             self._rules[rule.rule_id] = rule
             self._by_name = rules_by_name(self._rules.values())
+
+    def unreadable(self) -> list[UnreadableRule]:
+        with self._lock:
+            return list(self._unreadable)
+
+    def add_unreadable(self, item: UnreadableRule) -> None:
+        """Hold an item that is not a readable rule, as a damaged table would."""
+        with self._lock:
+            self._unreadable.append(item)

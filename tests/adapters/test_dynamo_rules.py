@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from attrs import define
 
-from adapters.aws import DynamoRuleCatalog, MalformedItemError
+from adapters.aws import DynamoRuleCatalog
+from application.errors import RecordFormatError
 from adapters.aws.dynamo_items import rule_to_item
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 
@@ -94,5 +95,24 @@ def test_a_malformed_rule_item_is_reported_by_key_and_attribute(
     item = {**rule_to_item(SG_RULE), "ExceptionFormat": {"S": "Resource Name"}}
     dynamodb.put_item(TableName=dynamo_catalog.table_name, Item=item)
 
-    with pytest.raises(MalformedItemError, match=r"RuleId=7.*ExceptionFormat.*Resource Name"):
-        dynamo_catalog.list_rules()
+    # One bad item fails only the lookups that need it: the others are still served.
+    dynamodb.put_item(TableName=dynamo_catalog.table_name, Item=rule_to_item(S3_RULE))
+    assert dynamo_catalog.list_rules() == [S3_RULE]
+    assert dynamo_catalog.find_by_name(S3_RULE.name) == S3_RULE
+    with pytest.raises(RecordFormatError, match=r"RuleId=7.*ExceptionFormat.*Resource Name"):
+        dynamo_catalog.find_by_name(SG_RULE.name)
+    assert [u.item for u in dynamo_catalog.unreadable()] == ["(RuleId=7)"]
+
+
+def test_an_item_without_a_readable_name_fails_lookups_of_unknown_names(
+    dynamodb: DynamoDBClient, dynamo_catalog: DynamoRuleCatalog
+) -> None:
+    item = rule_to_item(SG_RULE)
+    del item["RuleName"]
+    dynamodb.put_item(TableName=dynamo_catalog.table_name, Item=item)
+    dynamodb.put_item(TableName=dynamo_catalog.table_name, Item=rule_to_item(S3_RULE))
+
+    assert dynamo_catalog.find_by_name(S3_RULE.name) == S3_RULE
+    # The unknown name might be the nameless item's: fail (DLQ), never call it unknown.
+    with pytest.raises(RecordFormatError, match=r"'sg-open-ingress'.*RuleId=7.*RuleName"):
+        dynamo_catalog.find_by_name(SG_RULE.name)
