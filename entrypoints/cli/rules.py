@@ -42,8 +42,11 @@ def list_rules(
     catalog = tables().catalog()
     with reported():
         rules = catalog.list_rules()
+        unreadable = catalog.unreadable()
     if as_json:
-        typer.echo(json.dumps([_document(r) for r in rules], indent=2))
+        documents: list[dict[str, object]] = [_document(r) for r in rules]
+        documents += [{"Item": u.item, "Unreadable": u.reason} for u in unreadable]
+        typer.echo(json.dumps(documents, indent=2))
         return
     table = Table(title=f"{catalog.table_name}: {len(rules)} rule(s)")
     for column in ("RuleId", "RuleName", "ExceptionFormat", "ExceptionType", "ResourceTypes"):
@@ -57,6 +60,13 @@ def list_rules(
             ", ".join(sorted(rule.resource_types)),
         )
     Console().print(table)
+    if unreadable:
+        skipped = Table(title=f"{len(unreadable)} unreadable item(s), skipped: repair them")
+        skipped.add_column("Item")
+        skipped.add_column("Problem", overflow="fold")
+        for item in unreadable:
+            skipped.add_row(item.item, item.reason)
+        Console().print(skipped)
 
 
 @rules_app.command("add")

@@ -337,6 +337,24 @@ def test_rules_add_then_list(dynamodb: DynamoDBClient) -> None:
     assert "ebs-plain" in run("rules", "list").stdout
 
 
+def test_rules_list_shows_unreadable_items(dynamodb: DynamoDBClient) -> None:
+    dynamodb.put_item(
+        TableName=RULES,
+        Item={"RuleId": {"N": "9"}, "ExceptionFormat": {"S": "Resource ID"}},
+    )
+    run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format", "Resource ID",
+        "--type", "Simple")  # fmt: skip
+
+    listed = json.loads(run("rules", "list", "--json").stdout)
+    shown = run("rules", "list")
+
+    assert [d.get("RuleName") for d in listed] == ["ebs-plain", None]
+    assert listed[1]["Item"] == "(RuleId=9)"
+    assert "RuleName" in listed[1]["Unreadable"]
+    assert shown.exit_code == 0
+    assert "(RuleId=9)" in shown.stdout
+
+
 def test_rules_add_refuses_a_taken_id_or_name(catalog: DynamoRuleCatalog) -> None:
     same_id = run("rules", "add", "--rule-id", "7", "--name", "other", "--format", "Resource ID",
                   "--type", "Simple")  # fmt: skip
