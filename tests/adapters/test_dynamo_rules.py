@@ -8,8 +8,8 @@ import pytest
 from attrs import define
 
 from adapters.aws import DynamoRuleCatalog
-from application.errors import RecordFormatError
 from adapters.aws.dynamo_items import rule_to_item
+from application.errors import RecordFormatError
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 
 if TYPE_CHECKING:

@@ -338,12 +338,12 @@ def test_rules_add_then_list(dynamodb: DynamoDBClient) -> None:
 
 
 def test_rules_list_shows_unreadable_items(dynamodb: DynamoDBClient) -> None:
+    run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format", "Resource ID",
+        "--type", "Simple")  # fmt: skip
     dynamodb.put_item(
         TableName=RULES,
         Item={"RuleId": {"N": "9"}, "ExceptionFormat": {"S": "Resource ID"}},
     )
-    run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format", "Resource ID",
-        "--type", "Simple")  # fmt: skip
 
     listed = json.loads(run("rules", "list", "--json").stdout)
     shown = run("rules", "list")
