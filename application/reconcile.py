@@ -41,6 +41,7 @@ from application.ports import (
     Timer,
 )
 from application.sweep_limits import SweepLimits
+from domain.arn_formats import ARN_FORMATS
 from domain.events import is_account_id, is_region_name
 from domain.lifecycle import Duplicate, RecordUpdate, Trigger, decide
 from domain.matching import Arn
@@ -373,7 +374,7 @@ class Reconcile:
             tally.note(record, SweepOutcome.UNKNOWN_TYPE, _unknown_type_reason(rule))
             return
         try:
-            asks = _asks(record, rule)
+            asks = _asks(record, rule, resource_type)
         except _Unaskable as error:
             tally.note(record, SweepOutcome.BAD_KEY, str(error))
             return
@@ -529,7 +530,7 @@ class _Unaskable(ValueError):
     """A key the sweep cannot ask AWS Config about; the message says why."""
 
 
-def _asks(record: ExceptionRecord, rule: Rule) -> tuple[tuple[str, str], ...]:
+def _asks(record: ExceptionRecord, rule: Rule, resource_type: str) -> tuple[tuple[str, str], ...]:
     """(key or member, ID or name to ask Config about) for each open one; `_Unaskable`."""
     match rule.kind:
         case ExceptionKind.SIMPLE_ID | ExceptionKind.SIMPLE_ARN:
@@ -538,10 +539,14 @@ def _asks(record: ExceptionRecord, rule: Rule) -> tuple[tuple[str, str], ...]:
             keys = record.open_members()
         case _:
             assert_never(rule.kind)
-    return tuple((key, _resource_id(key, rule.exception_format, record)) for key in keys)
+    return tuple(
+        (key, _resource_id(key, rule.exception_format, record, resource_type)) for key in keys
+    )
 
 
-def _resource_id(key: str, exception_format: ExceptionFormat, record: ExceptionRecord) -> str:
+def _resource_id(
+    key: str, exception_format: ExceptionFormat, record: ExceptionRecord, resource_type: str
+) -> str:
     """What Config is asked for, by ID then by name: the key, or an ARN's resource part."""
     if exception_format is ExceptionFormat.RESOURCE_ID:
         return key
@@ -552,7 +557,14 @@ def _resource_id(key: str, exception_format: ExceptionFormat, record: ExceptionR
         raise _Unaskable(f"ARN {key!r} names account {arn.account}, the record {record.account_id}")
     if arn.region not in ("", record.region):
         raise _Unaskable(f"ARN {key!r} names region {arn.region}, the record {record.region}")
-    return arn.resource_name
+    # The same ARN shapes as the event path (domain.arn_formats): an ARN carries its type.
+    shape = ARN_FORMATS.get(resource_type)
+    if shape is None:
+        return key  # only an ID equal to the ARN (load balancers) can confirm it
+    if arn.service != shape.service or not arn.resource.startswith(shape.prefix):
+        raise _Unaskable(f"ARN {key!r} is not the ARN of a {resource_type}")
+    rest = arn.resource[len(shape.prefix) :]
+    return rest.rsplit("/", 1)[-1] if shape.path else rest
 
 
 def _by_name(name: str, found: Iterable[ResourceState]) -> ResourceState | None:
