@@ -214,6 +214,17 @@ def test_an_arn_key_is_asked_by_its_resource_part_and_closed(world: World) -> No
     assert world.config.calls[0].resource_ids == ("lost-bucket",)
 
 
+def test_an_arn_of_another_type_is_listed_not_asked(world: World) -> None:
+    # An ARN carries its type: a queue's ARN under a bucket rule names no bucket.
+    key = world.exception(BUCKET_RULE, f"arn:aws:sqs:{REGION}:{ACCOUNT}:lost-bucket")
+    world.resource(BUCKET, "lost-bucket", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert not world.record(key).is_closed
+    assert [(n.record_key, n.outcome) for n in report.unresolved] == [(key, SweepOutcome.BAD_KEY)]
+
+
 def test_an_arn_naming_another_account_is_listed_not_asked(world: World) -> None:
     key = world.exception(BUCKET_RULE, f"arn:aws:sqs:{REGION}:{OTHER_ACCOUNT}:queue")
 
