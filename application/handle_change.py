@@ -167,7 +167,9 @@ class HandleComplianceChange:
             if r.region == change.region
         ]
 
-    def _candidates(self, change: ComplianceChange, rule: Rule) -> tuple[list[ExceptionRecord], bool]:
+    def _candidates(
+        self, change: ComplianceChange, rule: Rule
+    ) -> tuple[list[ExceptionRecord], bool]:
         """The records the event may close, and whether they were read by exact key.
 
         A simple Resource-ID rule's key is the resource's ID or its name, both exact: when

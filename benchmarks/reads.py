@@ -136,7 +136,7 @@ def _rule_id(event: dict[str, object], dataset: Dataset) -> int:
 
 def reads_per_event(
     sizes: Sequence[int], events_per_kind: int, reference_events: dict[int, int]
-) -> Section:
+) -> tuple[Section, list[ReadCounts]]:
     """The figure: a row per size and kind, then the two targets."""
     method = (
         f"Tables of {', '.join(f'{s:,}' for s in sizes)} records (benchmarks/data.py: seeded, "
@@ -156,7 +156,7 @@ def reads_per_event(
     )
     unavailable = aws.elm_adapters_available()
     if unavailable:
-        return not_measured(TITLE, method, unavailable)
+        return not_measured(TITLE, method, unavailable), []
     counts = [
         c for size in sizes for c in measure_reads(size, events_per_kind, reference_events[size])
     ]
@@ -234,7 +234,7 @@ def reads_per_event(
         "too, so both read about one item there; the seed's cost for it is the rules-table "
         "Scan on every event."
     )
-    return Section(TITLE, method, tuple(rows), tuple(notes))
+    return Section(TITLE, method, tuple(rows), tuple(notes)), counts
 
 
 PARTITION_TITLE = "Reads per event vs partition size"

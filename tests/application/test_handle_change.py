@@ -462,9 +462,7 @@ class TestExactKeyReads:
         # The ID's record and the name's record: two reads, one Config call.
         assert len(estate.inventory.calls) == 1
 
-    def test_the_record_under_the_name_in_another_region_is_left_open(
-        self, estate: Estate
-    ) -> None:
+    def test_the_record_under_the_name_in_another_region_is_left_open(self, estate: Estate) -> None:
         estate.exception(SIMPLE_ID, "sg-1")
         elsewhere = estate.exception(SIMPLE_ID, "web-sg", region=OTHER_REGION)
         estate.deleted(SG, "sg-1", name="web-sg")
@@ -492,9 +490,7 @@ class TestExactKeyReads:
         assert result.outcome is Outcome.CLOSED
         assert estate.record(by_name).is_closed
 
-    def test_still_existing_resource_is_not_closed_on_the_exact_path(
-        self, estate: Estate
-    ) -> None:
+    def test_still_existing_resource_is_not_closed_on_the_exact_path(self, estate: Estate) -> None:
         key = estate.exception(SIMPLE_ID, "sg-1")
         estate.existing(SG, "sg-1")
         result = estate.run(event(SIMPLE_ID, SG, "sg-1"))

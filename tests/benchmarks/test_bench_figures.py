@@ -10,7 +10,7 @@ from benchmarks.aws import elm_adapters_available
 from benchmarks.data import KINDS
 from benchmarks.endtoend import handler_available
 from benchmarks.report import Met, Row, Section, render
-from benchmarks.run import README_END, README_START, Sizes, run, update_readme
+from benchmarks.run import PAGE_END, PAGE_START, Measured, Sizes, draw_plots, run, update_page
 from domain.rules import ExceptionKind
 
 needs_elm_adapters = pytest.mark.skipif(
@@ -22,6 +22,9 @@ TINY = Sizes(
     read_sizes=(200, 1_500),
     read_events=6,
     reference_read_events={200: 2, 1_500: 1},
+    partition_sizes=(1, 30, 300),
+    partition_events=3,
+    partition_reference_events=1,
     batch_records=2_000,
     batch_events=3,
     core_size=200,
@@ -40,7 +43,11 @@ def test_elm_reads_only_the_events_partition_and_the_cached_rules() -> None:
 
     for size in TINY.read_sizes:
         for counts in measure_reads(size, TINY.read_events, 2):
-            assert counts.elm == pytest.approx(counts.elm_partition + counts.elm_rules)
+            if counts.kind is ExceptionKind.SIMPLE_ID:
+                # Its key, by GetItem: the open record under the event's resource ID.
+                assert counts.elm == pytest.approx(1 + counts.elm_rules)
+            else:
+                assert counts.elm == pytest.approx(counts.elm_partition + counts.elm_rules)
             # The rules table is read once for the whole run, not once per event.
             assert counts.elm_rules == pytest.approx(50 / (3 * TINY.read_events))
 
@@ -86,12 +93,56 @@ def test_both_handlers_close_what_the_events_name_end_to_end() -> None:
     assert sum(result.reference_outcomes.values()) == TINY.e2e_reference_events
 
 
+@needs_elm_adapters
+def test_exact_key_reads_stay_flat_as_the_partition_grows_and_the_others_follow_it() -> None:
+    from benchmarks.reads import MAX_EXACT_READS, reads_per_partition
+
+    section, measured = reads_per_partition(TINY.partition_sizes, TINY.partition_events, 1)
+
+    by = {(size, r.kind): r for size, r in measured}
+    smallest, largest = min(TINY.partition_sizes), max(TINY.partition_sizes)
+    for size in TINY.partition_sizes:
+        assert by[(size, ExceptionKind.SIMPLE_ID)].elm <= MAX_EXACT_READS
+    for kind in (ExceptionKind.SIMPLE_ARN, ExceptionKind.COMPOSITE):
+        assert by[(largest, kind)].elm > 10 * by[(smallest, kind)].elm
+    assert len(section.rows) == len(TINY.partition_sizes) * len(KINDS)
+    assert len(section.notes) == len(KINDS)
+
+
+def test_plots_are_svg_with_a_line_per_design_and_kind(tmp_path: Path) -> None:
+    from benchmarks.reads import KindReads, ReadCounts
+
+    measured = Measured(
+        table=[
+            ReadCounts(size, kind, 1.0, 0.1, 2.0, 50.0 * size, 5, 1)
+            for size in (100, 1_000)
+            for kind in KINDS
+        ],
+        partition=[
+            (size, KindReads(kind, 1.0, 0.1, 10.0 * size, 5, 1))
+            for size in (1, 100)
+            for kind in KINDS
+        ],
+    )
+
+    written = draw_plots(measured, tmp_path)
+
+    assert [p.name for p in written] == ["reads-vs-table.svg", "reads-vs-partition.svg"]
+    for path in written:
+        svg = path.read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml")
+        assert "<svg" in svg
+        for kind in KINDS:
+            assert f"ELM, {kind.value}" in svg
+            assert f"scan-based, {kind.value}" in svg
+
+
 def test_quick_run_renders_every_figure_with_its_target() -> None:
     sections = run(TINY)
     table = render(sections, heading="ELM benchmarks", quick=True)
 
-    assert [s.title for s in sections][2] == "Core throughput"
-    for number in range(1, 6):
+    assert [s.title for s in sections][3] == "Core throughput"
+    for number in range(1, 7):
         assert f"\n| {number} | " in table
     assert ">= 20,000" in table
     assert "adds <= 60%" in table
@@ -111,24 +162,24 @@ def test_a_missed_target_is_listed_under_the_table() -> None:
     assert "why and the fix" in table
 
 
-def test_readme_table_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
+def test_page_table_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
+    readme = tmp_path / "performance.md"
     readme.write_text(
-        f"# ELM\nintro\n{README_START}\nold table\n{README_END}\n## After\nkept\n", encoding="utf-8"
+        f"# ELM\nintro\n{PAGE_START}\nold table\n{PAGE_END}\n## After\nkept\n", encoding="utf-8"
     )
 
-    assert update_readme(readme, "# ELM benchmarks\n\n| new | table |\n\n## Method\n\n1. m\n")
+    assert update_page(readme, "# ELM benchmarks\n\n| new | table |\n\n## Method\n\n1. m\n")
 
     text = readme.read_text(encoding="utf-8")
     assert "old table" not in text
-    assert f"{README_START}\n| new | table |\n\n#### Method\n\n1. m\n{README_END}" in text
+    assert f"{PAGE_START}\n| new | table |\n\n### Method\n\n1. m\n{PAGE_END}" in text
     assert text.startswith("# ELM\nintro\n")
     assert text.endswith("## After\nkept\n")
 
 
-def test_readme_without_markers_is_left_alone(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
+def test_page_without_markers_is_left_alone(tmp_path: Path) -> None:
+    readme = tmp_path / "performance.md"
     readme.write_text("# ELM\n", encoding="utf-8")
 
-    assert not update_readme(readme, "# t\n| a |\n")
+    assert not update_page(readme, "# t\n| a |\n")
     assert readme.read_text(encoding="utf-8") == "# ELM\n"
