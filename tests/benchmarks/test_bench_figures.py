@@ -146,7 +146,7 @@ def test_quick_run_renders_every_figure_with_its_target() -> None:
         assert f"\n| {number} | " in table
     assert ">= 20,000" in table
     assert "adds <= 60%" in table
-    assert "<= 5 MB" in table
+    assert "<= 500 KB" in table
     assert table.count("\n| ") == sum(len(s.rows) for s in sections) + 1
 
 
@@ -183,3 +183,18 @@ def test_page_without_markers_is_left_alone(tmp_path: Path) -> None:
 
     assert not update_page(readme, "# t\n| a |\n")
     assert readme.read_text(encoding="utf-8") == "# ELM\n"
+
+
+@needs_handler
+def test_cold_start_runs_the_handler_from_the_unzipped_package_beside_boto3() -> None:
+    from benchmarks.coldstart import cold_start
+
+    section = cold_start(1)
+
+    figures = [r.figure for r in section.rows]
+    assert figures == [
+        "first invocation (import + one record) vs boto3 + one client",
+        "`elm package` zip size",
+    ]
+    assert all(r.met is not Met.NOT_MEASURED for r in section.rows)
+    assert section.rows[0].reference.startswith("boto3 + one client: ")
