@@ -20,6 +20,7 @@ from attrs import field, frozen
 
 from benchmarks.coldstart import cold_start
 from benchmarks.core import core_throughput
+from benchmarks.correctness import correctness
 from benchmarks.endtoend import api_calls_per_event, end_to_end
 from benchmarks.plots import PLOTS, Point, Series, sweep_plot, write_plot
 from benchmarks.reads import KindReads, ReadCounts, reads_per_event, reads_per_partition
@@ -54,6 +55,8 @@ class Sizes:
     partition_sizes: tuple[int, ...]
     partition_events: int
     partition_reference_events: int
+    correctness_size: int
+    correctness_events: int
     batch_records: int
     batch_events: int
     core_size: int
@@ -72,6 +75,8 @@ FULL = Sizes(
     partition_sizes=(1, 100, 10_000),
     partition_events=20,
     partition_reference_events=2,
+    correctness_size=10_000,
+    correctness_events=50,
     batch_records=10_000,
     batch_events=10,
     core_size=10_000,
@@ -89,6 +94,8 @@ QUICK = Sizes(
     partition_sizes=(1, 100, 1_000),
     partition_events=5,
     partition_reference_events=1,
+    correctness_size=1_000,
+    correctness_events=10,
     batch_records=2_000,
     batch_events=5,
     core_size=1_000,
@@ -136,6 +143,7 @@ def run(
     steps: Sequence[tuple[str, Callable[[], Section]]] = (
         ("reads per event", by_table),
         ("reads per event by partition", by_partition),
+        ("correctness", lambda: correctness(sizes.correctness_size, sizes.correctness_events)),
         (
             "API calls per event",
             lambda: api_calls_per_event(sizes.batch_records, sizes.batch_events),
