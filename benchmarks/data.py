@@ -16,7 +16,7 @@ from attrs import frozen
 
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionKind, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 __all__ = [
     "ACCOUNTS",

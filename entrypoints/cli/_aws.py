@@ -1,4 +1,4 @@
-"""What the table commands share: settings, adapters, and AWS failures as one line."""
+"""What the table commands share: the configured tables, and AWS failures as one line."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import BotoCoreError
-
-from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, MalformedItemError
-from application.errors import ConflictError, TransientError
-from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.cli._errors import BAD_INPUT, fail
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.composition.settings import Settings, SettingsError
+from entrypoints.composition.tables import TABLE_ERRORS, DynamoExceptionStore, DynamoRuleCatalog
+from entrypoints.composition.tables import Tables as _Tables
 
 __all__ = ["Tables", "reported", "tables"]
 
@@ -22,31 +19,22 @@ def reported() -> Iterator[None]:
     """Turn AWS and table-format failures into a one-line message and exit status 1."""
     try:
         yield
-    except (TransientError, ConflictError, MalformedItemError, BotoCoreError) as error:
+    except TABLE_ERRORS as error:
         raise fail(str(error)) from None
 
 
-class Tables:
-    """The configured tables, built on first use."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._clients: AwsClients | None = None
-
-    def _aws(self) -> AwsClients:
-        if self._clients is None:
-            self._clients = aws_clients(self.settings)
-        return self._clients
+class Tables(_Tables):
+    """The configured tables; a failure while building them is one line."""
 
     def store(self) -> DynamoExceptionStore:
         """`Config-ResourceExceptions`."""
         with reported():
-            return exception_store(self.settings, self._aws())
+            return super().store()
 
     def catalog(self) -> DynamoRuleCatalog:
-        """`Config-Master` (a command reads it once, so the cache never gets in the way)."""
+        """`Config-Master`."""
         with reported():
-            return rule_catalog(self.settings, self._aws())
+            return super().catalog()
 
 
 def tables() -> Tables:

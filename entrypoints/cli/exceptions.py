@@ -11,19 +11,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from adapters.aws import DynamoExceptionStore
-from adapters.aws.dynamo_items import (
-    MalformedItemError,
-    item_from_document,
-    record_from_item,
-    record_to_document,
-)
 from application.errors import TransientError
 from domain.events import is_account_id, is_region_name
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
 from entrypoints.cli._errors import BAD_INPUT, fail
+from entrypoints.composition.tables import (
+    DynamoExceptionStore,
+    MalformedItemError,
+    item_from_document,
+    record_from_item,
+    record_to_document,
+)
 
 __all__ = ["exceptions_app"]
 

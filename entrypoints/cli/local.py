@@ -16,20 +16,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from adapters.aws.dynamo_items import record_to_document
 from application.reconcile import SweepOutcome
 from domain.records import RecordKey
 from entrypoints.cli import app, render
 from entrypoints.cli._errors import BAD_INPUT, fail
-from entrypoints.local_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
-from entrypoints.local_pipeline import (
+from entrypoints.composition.tables import record_to_document
+from entrypoints.local.moto_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
+from entrypoints.local.pipeline import (
     FILTERED,
     DeliveredEvent,
     LocalPipelineError,
     LocalReport,
     run_local_pipeline,
 )
-from entrypoints.scenario import ScenarioError, load_scenario
+from entrypoints.local.scenario import ScenarioError, load_scenario
 
 __all__ = [
     "DEFAULT_SCENARIO",

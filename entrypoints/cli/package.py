@@ -10,7 +10,7 @@ import typer
 
 from entrypoints.cli import app
 from entrypoints.cli._errors import fail
-from entrypoints.lambda_zip import (
+from entrypoints.local.lambda_zip import (
     DEFAULT_OUTPUT,
     LAMBDA_PLATFORM,
     LAMBDA_PYTHON,

@@ -22,16 +22,16 @@ from rich.table import Table
 
 from application.handle_change import ChangeResult, HandleComplianceChange
 from application.ports import Message
-from entrypoints.cli import app
-from entrypoints.cli._errors import BAD_INPUT, FAILED, fail
-from entrypoints.container import AwsModule, build_container
-from entrypoints.reporting import result_fields
-from entrypoints.settings import Settings, SettingsError
-from entrypoints.sqs_events import (
+from entrypoints.aws_lambda.reporting import result_fields
+from entrypoints.aws_lambda.sqs_events import (
     NotAnSqsBatch,
     messages_from_receive_output,
     messages_from_sqs_event,
 )
+from entrypoints.cli import app
+from entrypoints.cli._errors import BAD_INPUT, FAILED, fail
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings, SettingsError
 
 __all__ = ["BadEventFile", "container_for", "process", "read_event_file"]
 

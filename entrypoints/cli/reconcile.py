@@ -22,10 +22,10 @@ from application.reconcile import (
     SweepRequest,
 )
 from domain.events import is_account_id, is_region_name
+from entrypoints.aws_lambda.sweep_summary import summary_fields
 from entrypoints.cli import app
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings, SettingsError
-from entrypoints.sweep_summary import summary_fields
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings, SettingsError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "print_sweep_summary", "reconcile_command"]
 

@@ -9,8 +9,8 @@ from rich.text import Text
 
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord
-from entrypoints.scenario import Scenario
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
+from entrypoints.local.scenario import Scenario
 
 __all__ = [
     "OUTCOME_STYLE",

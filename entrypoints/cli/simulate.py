@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from adapters.aws.dynamo_items import record_to_document
+from entrypoints.aws_lambda.reporting import event_fields
+from entrypoints.aws_lambda.sweep_summary import summary_fields
 from entrypoints.cli import app, render
 from entrypoints.cli.reconcile import print_sweep_summary
-from entrypoints.reporting import event_fields
-from entrypoints.scenario import ScenarioError, load_scenario
-from entrypoints.simulation import EventRun, SimulationReport, simulate
-from entrypoints.sweep_summary import summary_fields
+from entrypoints.composition.tables import record_to_document
+from entrypoints.local.scenario import ScenarioError, load_scenario
+from entrypoints.local.simulation import EventRun, SimulationReport, simulate
 
 __all__ = ["report_document", "simulate_command"]
 

@@ -6,9 +6,9 @@ import pytest
 
 from adapters.aws import AwsClients, client_config
 from application.ports import Clock, ExceptionStore, RuleCatalog
-from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.aws_wiring import aws_clients, exception_store, rule_catalog
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 
 CREDENTIALS = ("AKIAEXAMPLE", "secret", "token")
 

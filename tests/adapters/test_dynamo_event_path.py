@@ -17,7 +17,7 @@ from application.handle_change import HandleComplianceChange
 from domain.outcomes import Outcome
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

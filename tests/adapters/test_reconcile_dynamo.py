@@ -20,7 +20,7 @@ from application.ports import ResourceState
 from application.reconcile import Reconcile, SweepLimits, SweepOutcome, SweepRequest
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -16,7 +16,7 @@ from adapters.in_memory import (
 from application.handle_change import ChangeResult, HandleComplianceChange, Policy
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"

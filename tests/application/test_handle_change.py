@@ -19,7 +19,7 @@ from domain.records import (
     HistoryEntry,
 )
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event
 from tests.application.estate import (
     ACCOUNT,
     BUCKET,

@@ -30,7 +30,7 @@ from application.reconcile import (
 from domain.lifecycle import RecordUpdate
 from domain.records import CLOSED_STATUS, ELM_AUTOMATION, Action, ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"

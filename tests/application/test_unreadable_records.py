@@ -15,7 +15,7 @@ from application.handle_change import HandleComplianceChange, Policy
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 
 class UnreadableStore(InMemoryExceptionStore):

@@ -23,7 +23,7 @@ from domain.lifecycle import TIMESTAMP_FORMAT
 from domain.outcomes import Outcome
 from domain.records import CLOSED_STATUS, ELM_AUTOMATION, Action, ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event
 from tests.bdd.wiring import WIRINGS, Wiring
 
 # Business names of resource types, singular and plural.

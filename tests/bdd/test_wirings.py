@@ -12,7 +12,7 @@ from adapters.in_memory import FixedClock, InMemoryInventory
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog
 from domain.outcomes import Outcome
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event
 from tests.bdd.wiring import WIRINGS, AwsWiring, Wiring
 
 SG = "AWS::EC2::SecurityGroup"

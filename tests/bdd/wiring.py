@@ -3,7 +3,7 @@
 Every step goes through a `Wiring`, never through an adapter directly, so that the same
 features run on every wiring the ``wiring`` fixture (tests/bdd/conftest.py) is parametrized
 with. A wiring builds the system through the composition root
-(`entrypoints.container.build_container` plus an adapter module) and delivers each event
+(`entrypoints.composition.container.build_container` plus an adapter module) and delivers each event
 through `ProcessBatch`, as the queue would.
 
 Two wirings exist: "memory" (`MemoryWiring`, every port on its twin) and "aws"
@@ -42,8 +42,8 @@ from application.ports import Clock, ExceptionStore, Message, ResourceInventory,
 from application.process_batch import ProcessBatch
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
-from entrypoints.container import AwsModule, InMemoryModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, InMemoryModule, build_container
+from entrypoints.composition.settings import Settings
 
 __all__ = ["WIRINGS", "AwsWiring", "MemoryWiring", "Wiring"]
 
@@ -86,7 +86,7 @@ class Wiring(Protocol):
     def set_policy(self, **changes: Any) -> None:
         """Change settings for the events delivered from now on.
 
-        Keywords are `entrypoints.settings.Settings` fields: ``rule_prefix``,
+        Keywords are `entrypoints.composition.settings.Settings` fields: ``rule_prefix``,
         ``allowed_accounts`` (a frozenset, or None), ``retention_days``, ``dry_run``.
         """
         ...

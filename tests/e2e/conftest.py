@@ -10,8 +10,8 @@ import pytest
 from local_run import PipelineRun
 
 from entrypoints.cli.local import DEFAULT_SCENARIO
-from entrypoints.local_pipeline import run_local_pipeline
-from entrypoints.scenario import load_scenario
+from entrypoints.local.pipeline import run_local_pipeline
+from entrypoints.local.scenario import load_scenario
 
 
 @pytest.fixture(scope="session")

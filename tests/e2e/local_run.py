@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from entrypoints.local_pipeline import LocalReport
+from entrypoints.local.pipeline import LocalReport
 
 __all__ = ["PipelineRun"]
 

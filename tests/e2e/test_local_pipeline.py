@@ -16,7 +16,7 @@ from rich.console import Console
 
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.cli.local import SIMULATED_INVENTORY, print_report, report_document
-from entrypoints.local_pipeline import FILTERED
+from entrypoints.local.pipeline import FILTERED
 
 pytestmark = [pytest.mark.moto, pytest.mark.slow]
 

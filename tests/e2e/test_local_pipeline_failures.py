@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.local_pipeline import run_local_pipeline
-from entrypoints.scenario import load_scenario
+from entrypoints.local.pipeline import run_local_pipeline
+from entrypoints.local.scenario import load_scenario
 
 pytestmark = [pytest.mark.moto, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from entrypoints.cli import app, local
-from entrypoints.local_aws import LocalAwsError
+from entrypoints.local.moto_aws import LocalAwsError
 
 _RULES = """
 rules:

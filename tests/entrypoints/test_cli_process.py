@@ -18,8 +18,8 @@ from adapters.aws import AwsClients
 from domain.records import CLOSED_STATUS
 from entrypoints.cli import app
 from entrypoints.cli import process as process_command
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 
 runner = CliRunner()
 GOOD_EVENTS = ["deleted-simple-id.json", "deleted-arn-s3.json", "not-a-deletion.json"]

@@ -19,8 +19,8 @@ from adapters.in_memory import (
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.cli import app
-from entrypoints.container import InMemoryModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import InMemoryModule, build_container
+from entrypoints.composition.settings import Settings
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"

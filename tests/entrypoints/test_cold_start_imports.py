@@ -16,7 +16,7 @@ import pytest
 from injector import CallError
 
 from application.reconcile import Reconcile
-from entrypoints.runtime import container_from_env
+from entrypoints.aws_lambda.runtime import container_from_env
 
 NEVER_ON_THE_EVENT_PATH = ("application.reconcile", "adapters.in_memory")
 
@@ -24,8 +24,9 @@ _PROBE = """
 import json, sys
 from application.handle_change import HandleComplianceChange
 from entrypoints import lambda_handler
+from entrypoints.aws_lambda import event_handler
 loaded_by_import = sorted(sys.modules)
-lambda_handler._runtime.get().get(HandleComplianceChange)
+event_handler._runtime.get().get(HandleComplianceChange)
 print(json.dumps({"import": loaded_by_import, "first_invocation": sorted(sys.modules)}))
 """
 

@@ -18,9 +18,9 @@ from adapters.aws.dynamo_store import DynamoExceptionStore
 from adapters.in_memory import InMemoryExceptionStore
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints import lambda_handler
-from entrypoints.container import AwsModule, build_container
-from entrypoints.sample_events import deletion_event
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
+from entrypoints.local.sample_events import deletion_event
 
 SG = "AWS::EC2::SecurityGroup"
 SG_RULE = "prod-sg-no-open-ingress"

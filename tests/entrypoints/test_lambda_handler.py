@@ -25,8 +25,8 @@ from sample_estate import (
 from application.handle_change import HandleComplianceChange
 from domain.records import CLOSED_STATUS
 from entrypoints import lambda_handler
-from entrypoints.settings import Settings, SettingsError
-from entrypoints.sqs_events import NotAnSqsBatch
+from entrypoints.aws_lambda.sqs_events import NotAnSqsBatch
+from entrypoints.composition.settings import Settings, SettingsError
 
 MALFORMED_MESSAGE = "e9b0d6a3-4c2f-4e8b-a1d7-3f5c9e2b8a64"
 OUTCOMES_IN_ORDER = ["closed", "closed", "ignored", "rejected", "invalid"]

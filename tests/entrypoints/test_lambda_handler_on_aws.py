@@ -13,8 +13,8 @@ from sample_estate import ACCOUNT, BUCKET_KEY, SG_KEY, FakeLambdaContext, LogCap
 
 from adapters.aws import AwsClients
 from entrypoints import lambda_handler
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 
 MALFORMED_MESSAGE = "e9b0d6a3-4c2f-4e8b-a1d7-3f5c9e2b8a64"
 

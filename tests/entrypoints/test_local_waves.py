@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from entrypoints.local_pipeline import OutgoingEvent, waves
-from entrypoints.scenario import ScenarioEvent
+from entrypoints.local.pipeline import OutgoingEvent, waves
+from entrypoints.local.scenario import ScenarioEvent
 
 
 def _event(number: int, account: str, region: str, rule: str) -> OutgoingEvent:

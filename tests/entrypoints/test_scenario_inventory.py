@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from application.errors import TransientError
-from entrypoints.scenario import Deletion, InventoryResource, Scenario
-from entrypoints.scenario_inventory import ScenarioInventory
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
+from entrypoints.local.scenario import Deletion, InventoryResource, Scenario
+from entrypoints.local.scenario.inventory import ScenarioInventory
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.composition.settings import Settings, SettingsError
 
 
 def test_defaults_follow_the_spec() -> None:

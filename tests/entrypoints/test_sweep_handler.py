@@ -24,8 +24,8 @@ from application.reconcile import SweepLimits
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints import sweep_handler
-from entrypoints.container import InMemoryModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import InMemoryModule, build_container
+from entrypoints.composition.settings import Settings
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

@@ -22,8 +22,8 @@ from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints import sweep_handler
 from entrypoints.cli import app
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 
 SG = "AWS::EC2::SecurityGroup"
 ROLE = "AWS::IAM::Role"

@@ -29,8 +29,8 @@ from infra_deploy import (
 from mypy_boto3_cloudformation import CloudFormationClient
 
 from domain.deletion import EXCEPTION_ANNOTATIONS
-from entrypoints.sample_events import compliance_change_event, deletion_event
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
+from entrypoints.local.sample_events import compliance_change_event, deletion_event
 
 pytestmark = [
     pytest.mark.moto,

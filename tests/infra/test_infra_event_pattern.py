@@ -31,7 +31,7 @@ from domain.deletion import (
     deletion_pattern,
     is_deletion_event,
 )
-from entrypoints.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 

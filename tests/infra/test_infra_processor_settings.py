@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cfn_templates import STATUS_UPDATE, load_template, resolve
 
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
 
 
 def _processor_settings(parameters: dict[str, str]) -> Settings:

@@ -13,7 +13,7 @@ import pytest
 from cfn_templates import STATUS_UPDATE, load_template, resolve
 
 from application.reconcile import SweepLimits
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
 from entrypoints.sweep_handler import SAFETY_MARGIN_SECONDS
 
 BOUNDS = ("SweepPageSize", "SweepCallsPerSecond", "SweepBudgetSeconds")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.lambda_zip import PackageReport, build_lambda_zip
+from entrypoints.local.lambda_zip import PackageReport, build_lambda_zip
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from entrypoints.cli import app
-from entrypoints.lambda_zip import (
+from entrypoints.local.lambda_zip import (
     HANDLER_MODULES,
     LAMBDA_PLATFORM,
     LAMBDA_PYTHON,
@@ -64,8 +64,8 @@ def test_the_package_leaves_out_tests_the_cli_and_what_the_runtime_provides(
     tops = _top_levels(built_package)
 
     assert not [n for n in names if n.startswith(("tests/", "entrypoints/cli/", "benchmarks/"))]
-    assert "entrypoints/local_pipeline.py" not in names
-    assert "entrypoints/scenario.py" not in names
+    assert "entrypoints/local/pipeline.py" not in names
+    assert "entrypoints/local/scenario/" not in names
     for cli_only in ("typer", "rich", "yaml", "moto", "click", "pytest"):
         assert cli_only not in tops
     for provided in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from source_tree import write_module
 
-from entrypoints.lambda_zip import PackageError, build_lambda_zip, runtime_modules
+from entrypoints.local.lambda_zip import PackageError, build_lambda_zip, runtime_modules
 
 
 def test_modules_reachable_from_the_handler_are_packaged_with_their_packages(

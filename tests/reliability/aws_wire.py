@@ -24,7 +24,7 @@ from botocore.awsrequest import AWSResponse
 from adapters.aws import DynamoExceptionStore, DynamoRuleCatalog
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 __all__ = [
     "ACCOUNT_A",

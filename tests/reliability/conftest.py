@@ -21,8 +21,8 @@ from reliability_aws import EXCEPTIONS_TABLE, RULES_TABLE, WriteLog, new_dynamod
 
 from adapters.aws import AwsClients, client_config, create_tables
 from entrypoints import lambda_handler
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -21,7 +21,7 @@ from application.handle_change import HandleComplianceChange, Policy
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

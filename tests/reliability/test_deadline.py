@@ -23,8 +23,8 @@ from aws_wire import (
     sqs_event,
 )
 
+from entrypoints.composition.settings import Settings, SettingsError
 from entrypoints.lambda_handler import handler
-from entrypoints.settings import Settings, SettingsError
 
 BATCH = sqs_event(
     deletion(ACCOUNT_A, "sg-a1"), deletion(ACCOUNT_A, "sg-a2"), deletion(ACCOUNT_B, "sg-b1")

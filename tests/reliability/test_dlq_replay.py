@@ -28,9 +28,9 @@ from typer.testing import CliRunner
 from adapters.aws import AwsClients
 from entrypoints.cli import app
 from entrypoints.cli import process as process_command
-from entrypoints.container import AwsModule, build_container
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 from entrypoints.lambda_handler import handler
-from entrypoints.settings import Settings
 
 MAX_RECEIVES = 2
 

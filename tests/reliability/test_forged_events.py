@@ -29,7 +29,7 @@ from aws_wire import (
 from adapters.aws import AwsClients
 from adapters.aws.config_inventory import ConfigServiceInventory
 from entrypoints.lambda_handler import handler
-from entrypoints.sample_events import compliance_change_event, deletion_event
+from entrypoints.local.sample_events import compliance_change_event, deletion_event
 
 NON_ASCII_DIGITS = "\u0661" * 12  # ARABIC-INDIC DIGIT ONE: a digit to a regex, not to AWS
 

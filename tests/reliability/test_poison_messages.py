@@ -26,9 +26,9 @@ from aws_wire import (
     sqs_event,
 )
 
+from entrypoints.aws_lambda.sqs_events import NotAnSqsBatch
 from entrypoints.lambda_handler import handler
-from entrypoints.sample_events import deletion_event
-from entrypoints.sqs_events import NotAnSqsBatch
+from entrypoints.local.sample_events import deletion_event
 
 MAX_SQS_BODY = 256 * 1024
 

@@ -30,7 +30,7 @@ from domain.matching import ResourceIdentity, key_matches
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

@@ -15,7 +15,7 @@ from domain.deletion import (
     is_deletion_event,
     matches_pattern,
 )
-from entrypoints.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event
 
 EVENTS = Path(__file__).parent.parent / "events"
 

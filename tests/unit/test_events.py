@@ -16,7 +16,7 @@ from domain.events import (
     is_account_id,
     is_region_name,
 )
-from entrypoints.sample_events import compliance_change_event, deletion_event
+from entrypoints.local.sample_events import compliance_change_event, deletion_event
 
 EVENTS = Path(__file__).parent.parent / "events"
 

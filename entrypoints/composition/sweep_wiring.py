@@ -7,7 +7,7 @@ from injector import Module, provider, singleton
 
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.reconcile import Reconcile
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
 
 __all__ = ["SweepModule"]
 

@@ -6,7 +6,7 @@ import boto3
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog
 from adapters.aws.dynamo_rules import DEFAULT_CACHE_SECONDS
-from entrypoints.settings import Settings
+from entrypoints.composition.settings import Settings
 
 __all__ = ["aws_clients", "exception_store", "rule_catalog"]
 

@@ -12,8 +12,8 @@ from adapters.system import SystemClock, SystemTimer
 from application.handle_change import HandleComplianceChange
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.process_batch import ProcessBatch
-from entrypoints.aws_wiring import aws_clients, exception_store, rule_catalog
-from entrypoints.settings import Settings
+from entrypoints.composition.aws_wiring import aws_clients, exception_store, rule_catalog
+from entrypoints.composition.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.in_memory import (
@@ -29,7 +29,7 @@ __all__ = ["AwsModule", "CoreModule", "InMemoryModule", "build_container"]
 
 class CoreModule(Module):
     """The event path's use cases, wired to whatever adapters the other module provides
-    (the sweep's is `entrypoints.sweep_wiring.SweepModule`)."""
+    (the sweep's is `entrypoints.composition.sweep_wiring.SweepModule`)."""
 
     @singleton
     @provider
@@ -153,7 +153,7 @@ def build_container(*modules: Module, sweep: bool = True) -> Injector:
     """
     core: list[Module] = [CoreModule()]
     if sweep:
-        from entrypoints.sweep_wiring import SweepModule
+        from entrypoints.composition.sweep_wiring import SweepModule
 
         core.append(SweepModule())
     return Injector([*core, *modules])

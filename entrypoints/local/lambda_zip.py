@@ -215,7 +215,7 @@ def _applicable(lines: Iterable[str], owner: str) -> list[Requirement]:
 
 
 def _source_root() -> Path:
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 def _module_file(root: Path, name: str) -> Path | None:

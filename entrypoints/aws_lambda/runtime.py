@@ -9,8 +9,8 @@ from functools import partial
 from aws_lambda_powertools import Logger
 from injector import Injector
 
-from entrypoints.container import AwsModule, build_container
-from entrypoints.settings import Settings
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings
 
 __all__ = ["RuntimeContainer", "container_from_env"]
 

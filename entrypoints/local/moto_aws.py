@@ -46,7 +46,7 @@ PRODUCTION_REGION = "us-east-1"
 ORGANIZATION_ID = "o-elmlocal000"
 CODE_BUCKET = "elm-artifacts-local"
 CODE_KEY = "elm-local.zip"
-TEMPLATES = Path(__file__).resolve().parents[1] / "infra"
+TEMPLATES = Path(__file__).resolve().parents[2] / "infra"
 """infra/ of the source checkout `elm local` runs from."""
 
 _DUMMY = "elm-local"

@@ -7,7 +7,7 @@ report deleted resources) and mark resources deleted as the scenario's events sa
 from __future__ import annotations
 
 from adapters.in_memory import InMemoryInventory
-from entrypoints.scenario import Deletion, Scenario
+from entrypoints.local.scenario import Deletion, Scenario
 
 __all__ = ["ScenarioInventory"]
 

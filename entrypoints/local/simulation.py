@@ -24,9 +24,9 @@ from application.process_batch import ProcessBatch
 from application.reconcile import Reconcile, SweepOutcome, SweepReport
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
-from entrypoints.container import InMemoryModule, build_container
-from entrypoints.scenario import Scenario, ScenarioEvent
-from entrypoints.scenario_inventory import ScenarioInventory
+from entrypoints.composition.container import InMemoryModule, build_container
+from entrypoints.local.scenario import Scenario, ScenarioEvent
+from entrypoints.local.scenario.inventory import ScenarioInventory
 
 __all__ = ["EVENT_SPACING", "EventRun", "SimulationReport", "simulate"]
 

@@ -41,18 +41,18 @@ from domain.events import is_account_id, is_region_name
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints import lambda_handler
-from entrypoints.container import AwsModule, build_container
-from entrypoints.lambda_zip import code_zip
-from entrypoints.local_aws import (
+from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.settings import Settings, SettingsError
+from entrypoints.local.lambda_zip import code_zip
+from entrypoints.local.moto_aws import (
     PRODUCTION_ACCOUNT,
     PRODUCTION_REGION,
     LocalAws,
     ProductionStack,
     local_aws,
 )
-from entrypoints.scenario import Scenario, ScenarioEvent
-from entrypoints.scenario_inventory import ScenarioInventory
-from entrypoints.settings import Settings, SettingsError
+from entrypoints.local.scenario import Scenario, ScenarioEvent
+from entrypoints.local.scenario.inventory import ScenarioInventory
 
 __all__ = [
     "FILTERED",
