@@ -22,7 +22,7 @@ from benchmarks.report import Met, Row, Section, not_measured
 from benchmarks.wiring import in_memory_inventory
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionKind
-from entrypoints.sample_events import deletion_event
+from entrypoints.local.sample_events import deletion_event
 
 __all__ = ["Changes", "correctness", "measure_changes", "with_decoys"]
 

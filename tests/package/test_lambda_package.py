@@ -175,7 +175,7 @@ class Context:
 with mock_aws():
     import boto3
     from adapters.aws.tables import create_tables
-    from entrypoints.settings import Settings
+    from entrypoints.composition.settings import Settings
     settings = Settings.from_env(os.environ)
     create_tables(boto3.client("dynamodb"), settings.exceptions_table, settings.rules_table)
     from entrypoints import lambda_handler, sweep_handler
