@@ -90,7 +90,7 @@ class PrefetchingInventory:
 
 
 class BatchReadStore:
-    """`ExceptionStore` that reads each `AccountId_RuleId` once per batch, until written.
+    """`ExceptionStore` that reads each `AccountId_RuleId` (and each key) once per batch.
 
     `prepare_batch` reads the records of every event to know what to ask Config; the
     events then reuse those reads instead of querying again. A write (or a lost race) to
@@ -100,6 +100,7 @@ class BatchReadStore:
     def __init__(self, inner: ExceptionStore) -> None:
         self._inner = inner
         self._read: dict[tuple[str, int], list[ExceptionRecord]] = {}
+        self._got: dict[RecordKey, ExceptionRecord | None] = {}
 
     def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
         """The partition's records, read from the inner store once until it is written."""
@@ -109,8 +110,10 @@ class BatchReadStore:
         return list(self._read[key])
 
     def get(self, record_key: RecordKey) -> ExceptionRecord | None:
-        """Always read from the inner store (consistent read)."""
-        return self._inner.get(record_key)
+        """The record, read from the inner store once until its partition is written."""
+        if record_key not in self._got:
+            self._got[record_key] = self._inner.get(record_key)
+        return self._got[record_key]
 
     def apply(self, update: RecordUpdate) -> None:
         """Write through; the partition is read afresh next time, whatever happened."""
@@ -134,7 +137,10 @@ class BatchReadStore:
         return self._inner.scan_all()
 
     def _forget(self, record_key: RecordKey) -> None:
-        self._read.pop((record_key.account_id, record_key.rule_id), None)
+        partition = (record_key.account_id, record_key.rule_id)
+        self._read.pop(partition, None)
+        for key in [k for k in self._got if (k.account_id, k.rule_id) == partition]:
+            del self._got[key]
 
 
 def prepare_batch(

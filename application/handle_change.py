@@ -139,7 +139,7 @@ class HandleComplianceChange:
             rule = self.rules.find_by_name(change.rule_name)
             if rule is None:
                 return None
-            in_region = self._in_region(change, rule)
+            in_region, _exact = self._candidates(change, rule)
         except (TransientError, RecordFormatError):
             return None
         ids = _first_ask(in_region, rule, change)
@@ -176,6 +176,34 @@ class HandleComplianceChange:
             and type_matches(r.resource_type, rule.resource_types, change.resource_type)
         ]
 
+    def _candidates(
+        self, change: ComplianceChange, rule: Rule
+    ) -> tuple[list[ExceptionRecord], bool]:
+        """The records the event may close, and whether they were read by exact key.
+
+        A simple Resource-ID rule's key is the resource's ID or its name, both exact: when
+        the record under the event's ID is open in the event's region, that GetItem is the
+        read, and the record under the name (known only once AWS Config answers) is read by
+        key too (`_named_record`). Otherwise, the key may hold what only the partition
+        Query finds (a name, when the ID's record is missing or closed; an ARN; a composite
+        member), and the Query is the read. Either way, the records go through the same
+        region, status and matching checks.
+        """
+        if rule.kind is ExceptionKind.SIMPLE_ID:
+            record = self.store.get(RecordKey(change.account_id, rule.rule_id, change.resource_id))
+            if record is not None and record.region == change.region and not record.is_closed:
+                return [record], True
+        return self._in_region(change, rule), False
+
+    def _named_record(
+        self, change: ComplianceChange, rule: Rule, state: ResourceState | None
+    ) -> list[ExceptionRecord]:
+        """The record keyed by the resource's name, in the event's region (exact-key read)."""
+        if state is None or not state.resource_name or state.resource_name == change.resource_id:
+            return []
+        record = self.store.get(RecordKey(change.account_id, rule.rule_id, state.resource_name))
+        return [record] if record is not None and record.region == change.region else []
+
     def _authenticity(self, change: ComplianceChange) -> str | None:
         if change.envelope_account is not None and change.envelope_account != change.account_id:
             return (
@@ -196,7 +224,7 @@ class HandleComplianceChange:
         rule = self.rules.find_by_name(change.rule_name)
         if rule is None:
             return ChangeResult.about(change, Outcome.IGNORED, "rule not in the rules table")
-        in_region = self._in_region(change, rule)
+        in_region, exact = self._candidates(change, rule)
         if not in_region:
             return ChangeResult.about(
                 change, Outcome.NO_MATCH, "no exception for this account, rule and region"
@@ -204,7 +232,19 @@ class HandleComplianceChange:
         identity = ResourceIdentity(change.resource_type, change.resource_id)
         states: dict[str, ResourceState] = {}
         matched = _matching(in_region, rule, identity, change)
-        if _needs_name(in_region, matched):
+        if exact:
+            # The open record under the ID needs AWS Config's answer anyway; that answer
+            # names the resource, and the record under its name is read by key as well.
+            states.update(self._lookup(change, [change.resource_id]))
+            state = states.get(change.resource_id)
+            named = self._named_record(change, rule, state)
+            if named and state is not None:
+                in_region = [*in_region, *named]
+                identity = ResourceIdentity(
+                    change.resource_type, change.resource_id, state.resource_name
+                )
+                matched = _matching(in_region, rule, identity, change)
+        elif _needs_name(in_region, matched):
             # A key may hold the resource's name, which only AWS Config can tell. The same
             # call confirms the resource and the companions of what matched by ID, below.
             states.update(self._lookup(change, _first_ask(in_region, rule, change)))

@@ -1,14 +1,15 @@
-"""Figure 5: cold start. The handler module's import next to boto3's, and the zip's size."""
+"""Cold start: the first invocation from the package next to boto3 and one client; the zip."""
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,9 @@ __all__ = [
     "MAX_ADDED_FRACTION",
     "MAX_ZIP_BYTES",
     "added_packages",
+    "build_package",
     "cold_start",
+    "first_invocation_seconds",
     "import_costs",
     "import_seconds",
     "package_size",
@@ -27,7 +30,8 @@ __all__ = [
 
 HANDLER_MODULE = "entrypoints.lambda_handler"
 MAX_ADDED_FRACTION = 0.60
-MAX_ZIP_BYTES = 5 * 1024 * 1024
+MAX_ZIP_BYTES = 500 * 1024
+LAMBDA_RUNTIME_PYTHON = "3.14"
 
 _PROBE = (
     "import time, importlib; t = time.process_time(); importlib.import_module({module!r}); "
@@ -95,8 +99,8 @@ def _zips_after(folder: Path, started: float) -> list[Path]:
     )
 
 
-def package_size() -> tuple[int | None, str]:
-    """The size of the zip `elm package` builds, or None and why it could not be built.
+def build_package(work: Path) -> tuple[Path | None, str]:
+    """The zip `elm package` builds, written under ``work``, or None and why not.
 
     `elm package --output FILE` first; should the command not take ``--output``, plain
     `elm package` run from the project root, and the newest zip it wrote under dist/.
@@ -107,27 +111,111 @@ def package_size() -> tuple[int | None, str]:
     if "package" not in _cli_commands():
         return None, "`elm package` is not built yet"
     root = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory() as work:
-        started = time.time() - 1
-        output = Path(work) / "elm-lambda.zip"
+    started = time.time() - 1
+    output = work / "elm-lambda.zip"
+    done = subprocess.run(
+        [str(elm), "package", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=root,
+    )
+    if done.returncode == 2 and "--output" in (done.stderr + done.stdout):
         done = subprocess.run(
-            [str(elm), "package", "--output", str(output)],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=root,
+            [str(elm), "package"], capture_output=True, text=True, check=False, cwd=root
         )
-        if done.returncode == 2 and "--output" in (done.stderr + done.stdout):
-            done = subprocess.run(
-                [str(elm), "package"], capture_output=True, text=True, check=False, cwd=root
-            )
-        if done.returncode != 0:
-            reason = (done.stderr or done.stdout).strip().splitlines()
-            return None, "`elm package` failed: " + (reason[-1] if reason else "no output")
-        zips = _zips_after(Path(work), started) or _zips_after(root / "dist", started)
-        if not zips:
-            return None, "`elm package` wrote no zip that could be found"
-        return zips[0].stat().st_size, ""
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()
+        return None, "`elm package` failed: " + (reason[-1] if reason else "no output")
+    zips = _zips_after(work, started) or _zips_after(root / "dist", started)
+    if not zips:
+        return None, "`elm package` wrote no zip that could be found"
+    return zips[0], ""
+
+
+def package_size() -> tuple[int | None, str]:
+    """The size of the zip `elm package` builds, or None and why it could not be built."""
+    with tempfile.TemporaryDirectory() as work:
+        path, why = build_package(Path(work))
+        return (None, why) if path is None else (path.stat().st_size, "")
+
+
+# The baseline: what any Python Lambda that calls AWS pays before its first call.
+_BASELINE_PROBE = """
+import time
+t = time.process_time()
+import boto3
+boto3.client("dynamodb")
+print("SECONDS", time.process_time() - t)
+"""
+
+# ELM's first invocation, as Lambda runs it: the handler imported from the unzipped package
+# (first on the path, as /var/task is), then one SQS record that is not a deletion.
+_HANDLER_PROBE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+t = time.process_time()
+from entrypoints import lambda_handler
+
+class Context:
+    function_name = "elm"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:elm"
+    aws_request_id = "00000000-0000-0000-0000-000000000001"
+    def get_remaining_time_in_millis(self):
+        return 300_000
+
+event = {"version": "0", "id": "e-1", "detail-type": "Config Rules Compliance Change",
+         "source": "aws.config", "account": "111122223333", "region": "us-east-1",
+         "detail": {"awsAccountId": "111122223333", "awsRegion": "us-east-1",
+                    "configRuleName": "r", "resourceType": "AWS::EC2::SecurityGroup",
+                    "resourceId": "sg-1", "messageType": "ComplianceChangeNotification",
+                    "newEvaluationResult": {"complianceType": "COMPLIANT"}}}
+record = {"messageId": "m-1", "receiptHandle": "h", "body": json.dumps(event),
+          "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+          "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:q", "awsRegion": "us-east-1"}
+result = lambda_handler.handler({"Records": [record]}, Context())
+seconds = time.process_time() - t
+assert result == {"batchItemFailures": []}, result
+print("SECONDS", seconds)
+"""
+
+_PROBE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _probe_once(code: str, *args: str) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ELM_", "PYTHON"))}
+    # -B: no bytecode written, as on Lambda, whose /var/task is read-only.
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**env, **_PROBE_ENV},
+    )
+    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("SECONDS "))
+    return float(line.removeprefix("SECONDS "))
+
+
+def first_invocation_seconds(package: Path, runs: int) -> tuple[float, float]:
+    """Median CPU seconds: boto3 and one client; the handler's import and first record.
+
+    ``package`` is the zip; it is unzipped once. The probes take turns within each run.
+    """
+    with tempfile.TemporaryDirectory() as work:
+        task = Path(work) / "task"
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(task)
+        baseline, handler = [], []
+        for _ in range(runs):
+            baseline.append(_probe_once(_BASELINE_PROBE))
+            handler.append(_probe_once(_HANDLER_PROBE, str(task)))
+    return statistics.median(baseline), statistics.median(handler)
 
 
 def _bytecode_note() -> str:
@@ -141,74 +229,72 @@ def _bytecode_note() -> str:
 
 
 def cold_start(runs: int) -> Section:
-    """The figure: import times side by side, and the package size."""
+    """The figure: the first invocation next to boto3 and one client, and the zip's size."""
     method = (
-        f"Each import in a fresh `{Path(sys.executable).name}` (subprocess), timed inside it "
-        f"with time.process_time around importlib.import_module (the child's CPU time, so "
-        f"other load on the machine does not inflate it; interpreter start-up excluded), "
-        f"median of {runs} runs taken in turns: boto3 alone, then the handler "
-        f"module (which imports boto3 itself). Added = handler / boto3 - 1. Zip: the "
-        f"file `elm package --output` writes."
+        f"Each probe in a fresh `{Path(sys.executable).name} -B` (subprocess, no bytecode "
+        f"written, as on Lambda's read-only /var/task), timed inside it with "
+        f"time.process_time (the child's CPU time, so other load on the machine does not "
+        f"inflate it; interpreter start-up excluded), median of {runs} runs taken in turns. "
+        f"Baseline: `import boto3` and creating one DynamoDB client. ELM: the zip "
+        f"`elm package --output` writes, unzipped and first on the path; the handler module "
+        f"imported, then one SQS record that is not a deletion handled (the container's "
+        f"wiring and its clients included). boto3 comes from this environment with its "
+        f"installed bytecode, as the runtime's does. Added = ELM / baseline - 1."
     )
     rows = []
-    notes = []
-    if importlib.util.find_spec(HANDLER_MODULE) is None:
-        boto3_time = import_seconds(["boto3"], runs)["boto3"]
-        rows.append(
-            Row(
-                "import of the handler vs boto3 alone",
-                f"not measured: {HANDLER_MODULE} is not built yet",
-                f"boto3: {boto3_time * 1000:,.0f} ms",
-                target="adds <= 60%",
-                met=Met.NOT_MEASURED,
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory() as work:
+        package, why = build_package(Path(work))
+        if package is None:
+            rows.append(
+                Row(
+                    "first invocation vs boto3 + one client",
+                    f"not measured: {why}",
+                    target="adds <= 60%",
+                    met=Met.NOT_MEASURED,
+                )
             )
+            rows.append(
+                Row(
+                    "`elm package` zip size",
+                    f"not measured: {why}",
+                    target="<= 500 KB",
+                    met=Met.NOT_MEASURED,
+                )
+            )
+            return Section("Cold start", method, tuple(rows), tuple(notes))
+        size = package.stat().st_size
+        baseline, handler = first_invocation_seconds(package, runs)
+    added = handler / baseline - 1
+    rows.append(
+        Row(
+            "first invocation (import + one record) vs boto3 + one client",
+            f"{handler * 1000:,.0f} ms (adds {added:.0%})",
+            f"boto3 + one client: {baseline * 1000:,.0f} ms",
+            ratio(handler, baseline),
+            "adds <= 60%",
+            Met.of(added <= MAX_ADDED_FRACTION),
         )
-    else:
-        times = import_seconds(["boto3", HANDLER_MODULE], runs)
-        boto3_time, handler_time = times["boto3"], times[HANDLER_MODULE]
-        added = handler_time / boto3_time - 1
-        rows.append(
-            Row(
-                "import of the handler vs boto3 alone",
-                f"{handler_time * 1000:,.0f} ms (adds {added:.0%})",
-                f"boto3 alone: {boto3_time * 1000:,.0f} ms",
-                ratio(handler_time, boto3_time),
-                "adds <= 60%",
-                Met.of(added <= MAX_ADDED_FRACTION),
-            )
+    )
+    rows.append(
+        Row(
+            "`elm package` zip size",
+            f"{size / 1024:,.0f} KB",
+            target="<= 500 KB",
+            met=Met.of(size <= MAX_ZIP_BYTES),
         )
-        if added > MAX_ADDED_FRACTION:
-            packages = added_packages(HANDLER_MODULE)
-            heaviest = ", ".join(f"{n} {ms:.0f} ms" for n, ms in packages)
-            notes.append(
-                "Missed: beyond boto3's own, the handler's import spends most on "
-                f"{heaviest} (`python -X importtime`, self time per top-level package, one "
-                "run; urllib3 is botocore's HTTP layer, which the first client would import "
-                f"anyway). It adds {(handler_time - boto3_time) * 1000:.0f} ms where the "
-                f"target allows {MAX_ADDED_FRACTION * boto3_time * 1000:.0f} ms. What is left "
-                "is what the first invocation uses (Logger, Metrics, BatchProcessor, whose "
-                "module imports asyncio and every event data class; attrs and the domain's "
-                "classes; the DynamoDB and Config adapters): importing it where first used "
-                "would move the cost into the first invocation, which a cold start pays too."
-                + _bytecode_note()
-            )
-    size, why = package_size()
-    if size is None:
-        rows.append(
-            Row(
-                "`elm package` zip size",
-                f"not measured: {why}",
-                target="<= 5 MB",
-                met=Met.NOT_MEASURED,
-            )
-        )
-    else:
-        rows.append(
-            Row(
-                "`elm package` zip size",
-                f"{size / 1024 / 1024:.2f} MB",
-                target="<= 5 MB",
-                met=Met.of(size <= MAX_ZIP_BYTES),
-            )
+    )
+    if added > MAX_ADDED_FRACTION:
+        packages = added_packages(HANDLER_MODULE)
+        heaviest = ", ".join(f"{n} {ms:.0f} ms" for n, ms in packages)
+        notes.append(
+            "Missed: beyond boto3's own, the handler's import spends most on "
+            f"{heaviest} (`python -X importtime`, self time per top-level package, one run). "
+            f"It adds {(handler - baseline) * 1000:.0f} ms where the target allows "
+            f"{MAX_ADDED_FRACTION * baseline * 1000:.0f} ms. Part of it is compiling the "
+            "packaged source on every cold start: the zip holds no bytecode, since bytecode "
+            "must carry the runtime's own magic number and the build has no Python "
+            f"{LAMBDA_RUNTIME_PYTHON} (the Lambda runtime; Python 3.11, the build's, is past "
+            "its Lambda deprecation date)."
         )
     return Section("Cold start", method, tuple(rows), tuple(notes))

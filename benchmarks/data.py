@@ -30,6 +30,7 @@ __all__ = [
     "account_ids",
     "busiest_account",
     "generate",
+    "generate_partition",
     "make_rules",
 ]
 
@@ -165,8 +166,42 @@ def generate(
     """
     rng = random.Random(f"{seed}-{size}")
     rules = make_rules()
-    by_id = {r.rule_id: r for r in rules}
     records = tuple(_records(size, rules, rng))
+    return _with_events(rules, records, events_per_kind, rng, f"bench-{size}", account)
+
+
+def generate_partition(per_partition: int, events_per_kind: int, *, seed: int = _SEED) -> Dataset:
+    """One account and region, one rule of each kind, ``per_partition`` records under each.
+
+    Every record of a kind shares one `AccountId_RuleId`: the partition's size is the
+    figure's axis, with nothing else in the table.
+    """
+    rng = random.Random(f"{seed}-partition-{per_partition}")
+    rules = make_rules(len(KINDS))
+    account, region = account_ids(1)[0], REGIONS[0]
+    records = tuple(
+        ExceptionRecord(
+            record_key=RecordKey(account, rule.rule_id, _key(rule.kind, index, account, region)),
+            region=region,
+            status="ACTIVE",
+        )
+        for n, rule in enumerate(rules)
+        for index in range(n * per_partition, (n + 1) * per_partition)
+    )
+    return _with_events(
+        rules, records, events_per_kind, rng, f"bench-partition-{per_partition}", None
+    )
+
+
+def _with_events(
+    rules: tuple[Rule, ...],
+    records: tuple[ExceptionRecord, ...],
+    events_per_kind: int,
+    rng: random.Random,
+    prefix: str,
+    account: str | None,
+) -> Dataset:
+    by_id = {r.rule_id: r for r in rules}
     events: dict[ExceptionKind, tuple[dict[str, Any], ...]] = {}
     deleted: list[DeletedResource] = []
     existing: list[DeletedResource] = []
@@ -203,7 +238,7 @@ def generate(
                     rule_name=rule.name,
                     resource_type=resource_type,
                     resource_id=resource_id,
-                    event_id=f"bench-{size}-{kind.value}-{n:04d}",
+                    event_id=f"{prefix}-{kind.value}-{n:04d}",
                 )
             )
         events[kind] = tuple(kind_events)

@@ -4,17 +4,16 @@ What the seed Lambda does for each SQS message (its event source mapping hands i
 message per invocation):
 
 1. reads the whole `Config-Master` table (a paginated Scan) to find the rule by name;
-2. finds the exception: a GetItem on (`<account>_<RuleId>`, resourceId) for the simple
-   Resource-ID kind; for the ARN and composite kinds, a Scan of the whole
-   `Config-ResourceExceptions` table with a FilterExpression on partition, region and
-   `contains(Exception, resourceId)`;
-3. assumes the target account's role (every invocation: nothing is cached between them),
-   makes a Config client with those credentials and asks `ListDiscoveredResources` about
-   the one resource;
-4. writes the change with UpdateItem.
-
-Matching after the Scan uses ELM's exact matcher, so that both designs close the same
-records and the comparison is about access patterns only.
+2. for the ARN and composite kinds, finds the exceptions with a Scan of the whole
+   `Config-ResourceExceptions` table, filtered on partition, region and
+   `contains(Exception, resourceId)`: a substring, so every item the filter returns is
+   taken as a match. The simple Resource-ID kind reads nothing: its key is the resource ID;
+3. makes a new STS client, calls GetCallerIdentity, then AssumeRole into the target
+   account (every invocation: nothing is kept between them), makes a Config client with
+   those credentials and asks `ListDiscoveredResources` about the one resource;
+4. writes with UpdateItem: the Resource-ID kind's item under (`<account>_<RuleId>`,
+   resourceId), unread, and each matched item; a composite is closed on its first deleted
+   member.
 """
 
 from __future__ import annotations
@@ -28,8 +27,7 @@ import boto3
 
 from domain.deletion import is_deletion_event
 from domain.events import ComplianceChange, InvalidEvent
-from domain.matching import ResourceIdentity, key_matches
-from domain.records import CLOSED_STATUS, split_members
+from domain.records import CLOSED_STATUS
 from domain.rules import ExceptionFormat, ExceptionType
 
 __all__ = ["ReferenceHandler"]
@@ -38,7 +36,7 @@ _ROLE = "Role-Config-Mgmt"
 
 
 class ReferenceHandler:
-    """One seed-style Lambda container: a session, a DynamoDB client and an STS client."""
+    """One seed-style Lambda container: a session and a DynamoDB client."""
 
     def __init__(
         self,
@@ -50,7 +48,7 @@ class ReferenceHandler:
     ) -> None:
         self._session = session
         self._dynamodb = session.client("dynamodb", region_name=region)
-        self._sts = session.client("sts", region_name=region)
+        self._region = region
         self._exceptions = exceptions_table
         self._rules = rules_table
 
@@ -80,39 +78,23 @@ class ReferenceHandler:
         exception_format = ExceptionFormat(rule["ExceptionFormat"]["S"])
         composite = rule["ExceptionType"]["S"] == ExceptionType.COMPOSITE.value
         partition = f"{change.account_id}_{rule_id}"
-        identity = ResourceIdentity(change.resource_type, change.resource_id)
         if exception_format is ExceptionFormat.RESOURCE_ID and not composite:
-            candidates = self._get(partition, change.resource_id)
+            # The key is the resource ID: nothing is read, the item is written unread.
+            matched = [
+                {
+                    "AccountId_RuleId": {"S": partition},
+                    "Exception": {"S": change.resource_id},
+                }
+            ]
         else:
-            candidates = self._scan(partition, change.region, change.resource_id)
-        matched = [
-            item
-            for item in candidates
-            if item.get("Region", {}).get("S") == change.region
-            and item.get("ExceptionStatus", {}).get("S") != CLOSED_STATUS
-            and any(
-                key_matches(
-                    key,
-                    exception_format,
-                    identity,
-                    account_id=change.account_id,
-                    region=change.region,
-                )
-                for key in (
-                    split_members(item["Exception"]["S"])
-                    if composite
-                    else (item["Exception"]["S"],)
-                )
-            )
-        ]
+            matched = self._scan(partition, change.region, change.resource_id)
         if not matched:
             return "no-match"
         if not self._deleted(change):
             return "not-confirmed"
-        outcome = "closed"
         for item in matched:
-            outcome = self._write(item, change, composite=composite)
-        return outcome
+            self._close(item)
+        return "closed"
 
     def _find_rule(self, name: str) -> dict[str, Any] | None:
         found = None
@@ -121,13 +103,6 @@ class ReferenceHandler:
                 if item["RuleName"]["S"] == name:
                     found = item
         return found
-
-    def _get(self, partition: str, key: str) -> list[dict[str, Any]]:
-        item = self._dynamodb.get_item(
-            TableName=self._exceptions,
-            Key={"AccountId_RuleId": {"S": partition}, "Exception": {"S": key}},
-        ).get("Item")
-        return [item] if item else []
 
     def _scan(self, partition: str, region: str, resource_id: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -146,7 +121,9 @@ class ReferenceHandler:
         return found
 
     def _deleted(self, change: ComplianceChange) -> bool:
-        credentials = self._sts.assume_role(
+        sts: Any = self._session.client("sts", region_name=self._region)
+        sts.get_caller_identity()
+        credentials = sts.assume_role(
             RoleArn=f"arn:aws:iam::{change.account_id}:role/{_ROLE}",
             RoleSessionName="elm-seed",
         )["Credentials"]
@@ -166,27 +143,12 @@ class ReferenceHandler:
             r["resourceId"] == change.resource_id and "resourceDeletionTime" in r for r in found
         )
 
-    def _write(self, item: dict[str, Any], change: ComplianceChange, *, composite: bool) -> str:
+    def _close(self, item: dict[str, Any]) -> None:
         key = {"AccountId_RuleId": item["AccountId_RuleId"], "Exception": item["Exception"]}
         stamp = datetime.now(UTC).strftime("%m/%d/%Y %H:%M:%S")
-        if composite:
-            members = split_members(item["Exception"]["S"])
-            done = set(item.get("DeletedMembers", {}).get("SS", [])) | {change.resource_id}
-            if not set(members) <= done:
-                self._dynamodb.update_item(
-                    TableName=self._exceptions,
-                    Key=key,
-                    UpdateExpression="ADD DeletedMembers :m SET UpdateTimeStamp = :t",
-                    ExpressionAttributeValues={
-                        ":m": {"SS": [change.resource_id]},
-                        ":t": {"S": stamp},
-                    },
-                )
-                return "member-deleted"
         self._dynamodb.update_item(
             TableName=self._exceptions,
             Key=key,
             UpdateExpression="SET ExceptionStatus = :s, UpdateTimeStamp = :t",
             ExpressionAttributeValues={":s": {"S": CLOSED_STATUS}, ":t": {"S": stamp}},
         )
-        return "closed"

@@ -1,5 +1,8 @@
 """`make bench`: every figure, ELM beside the scan-based reference, as a markdown table.
 
+The full run also writes the table into docs/performance.md and draws its plots there
+(benchmarks/plots.py).
+
 python -m benchmarks.run            # the published figures (under 10 minutes, 2 cores)
 python -m benchmarks.run --quick    # small sizes, under a minute: keeps the code working
 """
@@ -13,20 +16,33 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from attrs import frozen
+from attrs import field, frozen
 
 from benchmarks.coldstart import cold_start
 from benchmarks.core import core_throughput
+from benchmarks.correctness import correctness
 from benchmarks.endtoend import api_calls_per_event, end_to_end
-from benchmarks.reads import reads_per_event
+from benchmarks.plots import PLOTS, Point, Series, sweep_plot, write_plot
+from benchmarks.reads import KindReads, ReadCounts, reads_per_event, reads_per_partition
 from benchmarks.report import Section, render
 
-__all__ = ["FULL", "QUICK", "README_END", "README_START", "Sizes", "main", "run", "update_readme"]
+__all__ = [
+    "FULL",
+    "PAGE_END",
+    "PAGE_START",
+    "QUICK",
+    "Measured",
+    "Sizes",
+    "draw_plots",
+    "main",
+    "run",
+    "update_page",
+]
 
 RESULTS = Path(__file__).with_name("results.md")
-README = Path(__file__).parent.parent / "README.md"
-README_START = "<!-- benchmarks:start (written by `make bench`) -->"
-README_END = "<!-- benchmarks:end -->"
+PAGE = Path(__file__).parent.parent / "docs" / "performance.md"
+PAGE_START = "<!-- benchmarks:start (written by `make bench`) -->"
+PAGE_END = "<!-- benchmarks:end -->"
 
 
 @frozen
@@ -36,6 +52,11 @@ class Sizes:
     read_sizes: tuple[int, ...]
     read_events: int
     reference_read_events: dict[int, int]
+    partition_sizes: tuple[int, ...]
+    partition_events: int
+    partition_reference_events: int
+    correctness_size: int
+    correctness_events: int
     batch_records: int
     batch_events: int
     core_size: int
@@ -51,6 +72,11 @@ FULL = Sizes(
     read_sizes=(1_000, 10_000, 100_000),
     read_events=200,
     reference_read_events={1_000: 20, 10_000: 5, 100_000: 2},
+    partition_sizes=(1, 100, 10_000),
+    partition_events=20,
+    partition_reference_events=2,
+    correctness_size=10_000,
+    correctness_events=50,
     batch_records=10_000,
     batch_events=10,
     core_size=10_000,
@@ -65,6 +91,11 @@ QUICK = Sizes(
     read_sizes=(300, 3_000),
     read_events=20,
     reference_read_events={300: 3, 3_000: 2},
+    partition_sizes=(1, 100, 1_000),
+    partition_events=5,
+    partition_reference_events=1,
+    correctness_size=1_000,
+    correctness_events=10,
     batch_records=2_000,
     batch_events=5,
     core_size=1_000,
@@ -77,15 +108,42 @@ QUICK = Sizes(
 )
 
 
-def run(sizes: Sizes, progress: Callable[[str], None] = lambda _: None) -> list[Section]:
-    """Every figure, in the issue's order."""
+@frozen
+class Measured:
+    """What the plots are drawn from, kept beside the sections."""
+
+    table: list[ReadCounts] = field(factory=list)
+    partition: list[tuple[int, KindReads]] = field(factory=list)
+    sweep: list[Series] = field(factory=list)
+    """Sweep time vs workers, one `Series` per table size: filled by the sweep's figure."""
+
+
+def run(
+    sizes: Sizes,
+    progress: Callable[[str], None] = lambda _: None,
+    measured: Measured | None = None,
+) -> list[Section]:
+    """Every figure, in the issue's order; ``measured`` receives what the plots need."""
+    into = measured if measured is not None else Measured()
+
+    def by_table() -> Section:
+        section, counts = reads_per_event(
+            sizes.read_sizes, sizes.read_events, sizes.reference_read_events
+        )
+        into.table.extend(counts)
+        return section
+
+    def by_partition() -> Section:
+        section, counts = reads_per_partition(
+            sizes.partition_sizes, sizes.partition_events, sizes.partition_reference_events
+        )
+        into.partition.extend(counts)
+        return section
+
     steps: Sequence[tuple[str, Callable[[], Section]]] = (
-        (
-            "reads per event",
-            lambda: reads_per_event(
-                sizes.read_sizes, sizes.read_events, sizes.reference_read_events
-            ),
-        ),
+        ("reads per event", by_table),
+        ("reads per event by partition", by_partition),
+        ("correctness", lambda: correctness(sizes.correctness_size, sizes.correctness_events)),
         (
             "API calls per event",
             lambda: api_calls_per_event(sizes.batch_records, sizes.batch_events),
@@ -108,6 +166,55 @@ def run(sizes: Sizes, progress: Callable[[str], None] = lambda _: None) -> list[
     return sections
 
 
+def draw_plots(measured: Measured, folder: Path = PLOTS) -> list[Path]:
+    """The SVG plots of ``measured``: reads vs table size, vs partition size, sweep time."""
+    kinds = list(dict.fromkeys(c.kind for c in measured.table))
+    table = [
+        Series(
+            f"{design}, {kind.value}",
+            tuple(
+                Point(c.size, c.elm if design == "ELM" else c.reference)
+                for c in measured.table
+                if c.kind is kind
+            ),
+            dashed=design != "ELM",
+        )
+        for design in ("ELM", "scan-based")
+        for kind in kinds
+    ]
+    partition = [
+        Series(
+            f"{design}, {kind.value}",
+            tuple(
+                Point(size, r.elm if design == "ELM" else r.reference)
+                for size, r in measured.partition
+                if r.kind is kind
+            ),
+            dashed=design != "ELM",
+        )
+        for design in ("ELM", "scan-based")
+        for kind in kinds
+    ]
+    written = [
+        write_plot(
+            folder / "reads-vs-table.svg",
+            "DynamoDB items read per event vs table size",
+            "records in the exceptions table",
+            "items read per event",
+            table,
+        ),
+        write_plot(
+            folder / "reads-vs-partition.svg",
+            "DynamoDB items read per event vs records under one AccountId_RuleId",
+            "records under the event's AccountId_RuleId",
+            "items read per event",
+            partition,
+        ),
+    ]
+    sweep = sweep_plot(folder / "sweep-vs-workers.svg", measured.sweep)
+    return [*written, *([sweep] if sweep else [])]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the figures, print the table, write it (the full run) to benchmarks/results.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
@@ -122,7 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # moto and the Lambda toolkit log at INFO; the table is the output.
     logging.basicConfig(level=logging.WARNING)
     start = time.perf_counter()
-    sections = run(QUICK if args.quick else FULL, lambda line: print(line, file=sys.stderr))
+    measured = Measured()
+    sections = run(
+        QUICK if args.quick else FULL, lambda line: print(line, file=sys.stderr), measured
+    )
     table = render(
         sections,
         heading="ELM benchmarks" + (" (quick)" if args.quick else ""),
@@ -134,22 +244,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is not None:
         output.write_text(table, encoding="utf-8")
         print(f"written to {output}", file=sys.stderr)
-    if not args.quick and args.output is None and update_readme(README, table):
-        print(f"table updated in {README}", file=sys.stderr)
+    if not args.quick and args.output is None:
+        for path in draw_plots(measured):
+            print(f"plot written to {path}", file=sys.stderr)
+        if update_page(PAGE, table):
+            print(f"table updated in {PAGE}", file=sys.stderr)
     return 0
 
 
-def update_readme(readme: Path, table: str) -> bool:
-    """Put ``table`` (without its title) between the README's benchmark markers, if any."""
-    text = readme.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
+def update_page(page: Path, table: str) -> bool:
+    """Put ``table`` (without its title) between the page's benchmark markers, if any."""
+    text = page.read_text(encoding="utf-8")
+    if PAGE_START not in text or PAGE_END not in text:
         return False
     body = table.split("\n", 1)[1].strip()
-    # The README's own heading introduces the table; its subsections go one level down.
-    body = body.replace("\n## Method\n", "\n#### Method\n")
-    before, rest = text.split(README_START, 1)
-    after = rest.split(README_END, 1)[1]
-    readme.write_text(f"{before}{README_START}\n{body}\n{README_END}{after}", encoding="utf-8")
+    # The page's own heading introduces the table; its subsections go one level down.
+    body = body.replace("\n## Method\n", "\n### Method\n")
+    before, rest = text.split(PAGE_START, 1)
+    after = rest.split(PAGE_END, 1)[1]
+    page.write_text(f"{before}{PAGE_START}\n{body}\n{PAGE_END}{after}", encoding="utf-8")
     return True
 
 

@@ -29,6 +29,7 @@ class InMemoryExceptionStore:
     writes: list[RecordUpdate] = field(factory=list)
     conflicts: int = 0
     queries: int = 0
+    gets: int = 0
     _lock: threading.Lock = field(factory=threading.Lock, repr=False)
 
     def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
@@ -39,6 +40,7 @@ class InMemoryExceptionStore:
 
     def get(self, record_key: RecordKey) -> ExceptionRecord | None:
         with self._lock:
+            self.gets += 1
             return self._records.get(record_key)
 
     def apply(self, update: RecordUpdate) -> None:

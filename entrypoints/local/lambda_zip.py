@@ -32,6 +32,7 @@ __all__ = [
     "LAMBDA_PLATFORM",
     "LAMBDA_PYTHON",
     "PROVIDED_BY_RUNTIME",
+    "TRIMMED_PACKAGES",
     "PackageError",
     "PackageReport",
     "build_lambda_zip",
@@ -53,6 +54,9 @@ PROVIDED_BY_RUNTIME = frozenset(
 )
 """Distributions the Lambda Python runtime already has (the AWS SDK and its dependencies)."""
 DEFAULT_OUTPUT = Path("dist/elm-lambda.zip")
+TRIMMED_PACKAGES = frozenset({"aws_lambda_powertools"})
+"""Dependencies packaged as far as the handlers import them: Powertools ships many
+utilities (an OpenAPI UI bundle among them) that ELM never imports."""
 
 # The earliest time a zip entry can carry; any fixed value makes builds reproducible.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -105,7 +109,7 @@ def build_lambda_zip(
     with tempfile.TemporaryDirectory(prefix="elm-package-") as scratch:
         target = Path(scratch) / "site"
         _pip_install(target, pins)
-        entries = dict(_dependency_files(target))
+        entries = _imported_only(dict(_dependency_files(target)), target, root, modules)
         for name, path in modules.items():
             arcname = path.relative_to(root).as_posix()
             if arcname in entries:
@@ -329,6 +333,84 @@ def _dependency_files(target: Path) -> Iterator[tuple[str, bytes]]:
         if path.is_dir() or relative.parts[0] == "bin" or "__pycache__" in relative.parts:
             continue
         yield relative.as_posix(), path.read_bytes()
+
+
+def _imported_only(
+    entries: Mapping[str, bytes], target: Path, root: Path, modules: Mapping[str, Path]
+) -> dict[str, bytes]:
+    """``entries`` without the modules of `TRIMMED_PACKAGES` that the handlers never import.
+
+    The closure is followed through the source, as for the project's own modules, from the
+    handlers' imports: every import statement counts, in function bodies too (they run on
+    first use), `if TYPE_CHECKING:` blocks excepted. A module whose own top level imports a
+    distribution that is neither packaged nor provided by the runtime (Powertools' optional
+    pydantic) cannot be imported on the Lambda, so it is not followed: leaving it out fails
+    that import as it would have failed anyway. A trimmed package keeps the modules of that
+    closure, the data files of the packages they belong to, and its distribution's metadata
+    (its licence among them).
+    """
+    available = {arcname.split("/")[0].removesuffix(".py") for arcname in entries}
+    available |= set(PROJECT_PACKAGES) | set(sys.stdlib_module_names) | _provided_tops()
+    wanted = {
+        imported
+        for name, path in modules.items()
+        for imported in _imports(path, name, is_package=path.name == "__init__.py")
+        if imported.split(".")[0] in TRIMMED_PACKAGES
+    }
+    kept: set[str] = set()
+    # A module's packages are added once it is known to be importable (below).
+    pending = list(wanted)
+    while pending:
+        name = pending.pop()
+        if name in kept:
+            continue
+        path = _module_file(target, name)
+        if path is None or not _importable(path, available):
+            continue
+        kept.add(name)
+        pending.extend(_parents(name))
+        pending.extend(
+            imported
+            for imported in _imports(path, name, is_package=path.name == "__init__.py")
+            if imported.split(".")[0] in TRIMMED_PACKAGES
+        )
+    kept_files = {_module_file(target, name) for name in kept}
+    kept_packages = {p.parent for p in kept_files if p is not None and p.name == "__init__.py"}
+    result = {}
+    for arcname, content in entries.items():
+        if arcname.split("/")[0] in TRIMMED_PACKAGES:
+            path = target / arcname
+            if path.suffix == ".py" and path not in kept_files:
+                continue
+            if path.suffix != ".py" and path.parent not in kept_packages:
+                continue
+        result[arcname] = content
+    return result
+
+
+def _provided_tops() -> set[str]:
+    """The top-level modules of the distributions the Lambda runtime provides."""
+    owners = metadata.packages_distributions()
+    return {
+        top
+        for top, distributions in owners.items()
+        if {canonicalize_name(d) for d in distributions} & PROVIDED_BY_RUNTIME
+    }
+
+
+def _importable(path: Path, available: set[str]) -> bool:
+    """False when the module's top level imports, unguarded, a module nothing provides."""
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            tops = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            tops = [node.module.split(".")[0]]
+        else:
+            continue
+        if any(top not in available for top in tops):
+            return False
+    return True
 
 
 def _write_zip(path: Path | io.BytesIO, entries: Mapping[str, bytes]) -> None:

@@ -97,6 +97,10 @@ class FailingStore(InMemoryExceptionStore):
         self._fail("list_for")
         return super().list_for(account_id, rule_id)
 
+    def get(self, record_key: RecordKey) -> ExceptionRecord | None:
+        self._fail("get")
+        return super().get(record_key)
+
     def apply(self, update: RecordUpdate) -> None:
         self._fail("apply")
         super().apply(update)

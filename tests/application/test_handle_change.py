@@ -433,6 +433,78 @@ class TestSimpleClose:
         assert not estate.record(bystander).is_closed
 
 
+class TestExactKeyReads:
+    """A simple Resource-ID rule reads the event's key, not its whole partition.
+
+    DynamoDB's GetItem reads one item by its full primary key ("GetItem", Amazon DynamoDB
+    API Reference, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_GetItem.html);
+    a Query reads every item under the partition key it is given.
+    """
+
+    def test_open_record_under_the_id_is_closed_without_a_query(self, estate: Estate) -> None:
+        key = estate.exception(SIMPLE_ID, "sg-1")
+        for n in range(50):
+            estate.exception(SIMPLE_ID, f"sg-other-{n}")
+        estate.deleted(SG, "sg-1")
+        result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
+        assert result.outcome is Outcome.CLOSED
+        assert estate.record(key).is_closed
+        assert estate.store.queries == 0
+
+    def test_the_record_under_the_name_is_read_by_key_and_closed_too(self, estate: Estate) -> None:
+        by_id = estate.exception(SIMPLE_ID, "AROAEXAMPLEOLDROLE01")
+        by_name = estate.exception(SIMPLE_ID, "app-role")
+        estate.deleted("AWS::IAM::Role", "AROAEXAMPLEOLDROLE01", name="app-role")
+        result = estate.run(event(SIMPLE_ID, "AWS::IAM::Role", "AROAEXAMPLEOLDROLE01"))
+        assert {r.record_key for r in result.records} == {by_id, by_name}
+        assert estate.record(by_name).is_closed
+        assert estate.store.queries == 0
+        # The ID's record and the name's record: two reads, one Config call.
+        assert len(estate.inventory.calls) == 1
+
+    def test_the_record_under_the_name_in_another_region_is_left_open(self, estate: Estate) -> None:
+        estate.exception(SIMPLE_ID, "sg-1")
+        elsewhere = estate.exception(SIMPLE_ID, "web-sg", region=OTHER_REGION)
+        estate.deleted(SG, "sg-1", name="web-sg")
+        result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
+        assert result.outcome is Outcome.CLOSED
+        assert not estate.record(elsewhere).is_closed
+
+    def test_id_record_of_another_region_falls_back_to_the_query(self, estate: Estate) -> None:
+        elsewhere = estate.exception(SIMPLE_ID, "sg-1", region=OTHER_REGION)
+        by_name = estate.exception(SIMPLE_ID, "web-sg")
+        estate.deleted(SG, "sg-1", name="web-sg")
+        result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
+        assert result.outcome is Outcome.CLOSED
+        assert estate.record(by_name).is_closed
+        assert not estate.record(elsewhere).is_closed
+        assert estate.store.queries == 1
+
+    def test_closed_id_record_falls_back_to_the_query_and_finds_the_name(
+        self, estate: Estate
+    ) -> None:
+        estate.exception(SIMPLE_ID, "sg-1", status=CLOSED_STATUS)
+        by_name = estate.exception(SIMPLE_ID, "web-sg")
+        estate.deleted(SG, "sg-1", name="web-sg")
+        result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
+        assert result.outcome is Outcome.CLOSED
+        assert estate.record(by_name).is_closed
+
+    def test_still_existing_resource_is_not_closed_on_the_exact_path(self, estate: Estate) -> None:
+        key = estate.exception(SIMPLE_ID, "sg-1")
+        estate.existing(SG, "sg-1")
+        result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
+        assert result.outcome is Outcome.NOT_CONFIRMED
+        assert not estate.record(key).is_closed
+
+    def test_arn_and_composite_rules_still_query_the_partition(self, estate: Estate) -> None:
+        estate.exception(COMPOSITE_ID, "vol-1,vol-2")
+        estate.deleted(VOLUME, "vol-1")
+        assert estate.run(event(COMPOSITE_ID, VOLUME, "vol-1")).outcome is Outcome.MEMBER_DELETED
+        assert estate.store.queries == 1
+        assert estate.store.gets == 0
+
+
 class TestAccountIsolation:
     def test_event_for_account_a_never_touches_account_bs_exception(self, estate: Estate) -> None:
         mine = estate.exception(SIMPLE_ID, "sg-1")
@@ -704,18 +776,36 @@ class TestFailed:
         estate.inventory.failure = "Throttling"
         assert estate.run(event(SIMPLE_ID, SG, "sg-1")).outcome is Outcome.FAILED
 
-    @pytest.mark.parametrize("operation", ["list_for", "apply"])
+    @pytest.mark.parametrize(
+        ("operation", "rule", "key", "resource_type", "resource_id"),
+        [
+            # A simple Resource-ID rule reads the event's key with a GetItem...
+            ("get", SIMPLE_ID, "sg-1", SG, "sg-1"),
+            ("apply", SIMPLE_ID, "sg-1", SG, "sg-1"),
+            # ...a composite's members are found by the partition Query.
+            ("list_for", COMPOSITE_ID, "vol-1,vol-2", VOLUME, "vol-1"),
+            ("apply", COMPOSITE_ID, "vol-1,vol-2", VOLUME, "vol-1"),
+        ],
+    )
     def test_store_error_fails_the_record_and_writes_nothing(
-        self, estate: Estate, operation: str
+        self,
+        estate: Estate,
+        operation: str,
+        rule: Rule,
+        key: str,
+        resource_type: str,
+        resource_id: str,
     ) -> None:
-        estate.store = FailingStore(failing=operation)
-        key = estate.exception(SIMPLE_ID, "sg-1")
-        estate.deleted(SG, "sg-1")
-        result = estate.run(event(SIMPLE_ID, SG, "sg-1"))
+        store = FailingStore(failing=operation)
+        estate.store = store
+        record_key = estate.exception(rule, key)
+        estate.deleted(resource_type, resource_id)
+        result = estate.run(event(rule, resource_type, resource_id))
         assert result.outcome is Outcome.FAILED
         assert result.reason == f"transient error: store unavailable during {operation}"
         assert estate.store.writes == []
-        assert not estate.record(key).is_closed
+        store.failing = ""
+        assert not estate.record(record_key).is_closed
 
     def test_rule_catalog_error_fails_the_record(self, estate: Estate) -> None:
         estate.rules = FailingRuleCatalog()

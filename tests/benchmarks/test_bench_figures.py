@@ -10,7 +10,7 @@ from benchmarks.aws import elm_adapters_available
 from benchmarks.data import KINDS
 from benchmarks.endtoend import handler_available
 from benchmarks.report import Met, Row, Section, render
-from benchmarks.run import README_END, README_START, Sizes, run, update_readme
+from benchmarks.run import PAGE_END, PAGE_START, Measured, Sizes, draw_plots, run, update_page
 from domain.rules import ExceptionKind
 
 needs_elm_adapters = pytest.mark.skipif(
@@ -22,6 +22,11 @@ TINY = Sizes(
     read_sizes=(200, 1_500),
     read_events=6,
     reference_read_events={200: 2, 1_500: 1},
+    partition_sizes=(1, 30, 300),
+    partition_events=3,
+    partition_reference_events=1,
+    correctness_size=300,
+    correctness_events=4,
     batch_records=2_000,
     batch_events=3,
     core_size=200,
@@ -40,7 +45,11 @@ def test_elm_reads_only_the_events_partition_and_the_cached_rules() -> None:
 
     for size in TINY.read_sizes:
         for counts in measure_reads(size, TINY.read_events, 2):
-            assert counts.elm == pytest.approx(counts.elm_partition + counts.elm_rules)
+            if counts.kind is ExceptionKind.SIMPLE_ID:
+                # Its key, by GetItem: the open record under the event's resource ID.
+                assert counts.elm == pytest.approx(1 + counts.elm_rules)
+            else:
+                assert counts.elm == pytest.approx(counts.elm_partition + counts.elm_rules)
             # The rules table is read once for the whole run, not once per event.
             assert counts.elm_rules == pytest.approx(50 / (3 * TINY.read_events))
 
@@ -68,7 +77,17 @@ def test_a_batch_from_one_account_assumes_its_role_once_and_the_reference_once_p
         assert batch.elm_failed == 0
         assert batch.elm.calls[("sts", "AssumeRole")] == 1
         assert batch.reference.calls[("sts", "AssumeRole")] == batch.events
-        assert batch.elm.service_calls("dynamodb") < batch.reference.service_calls("dynamodb")
+        if batch.kind is ExceptionKind.SIMPLE_ID:
+            # The seed design writes a Resource-ID event's item unread; ELM reads it first
+            # (one GetItem per event) and reads the rules once for the batch.
+            assert batch.elm.operations("dynamodb") == {
+                "GetItem": batch.events,
+                "Scan": 1,
+                "UpdateItem": batch.events,
+            }
+            assert batch.reference.service_calls("dynamodb") == 2 * batch.events
+        else:
+            assert batch.elm.service_calls("dynamodb") < batch.reference.service_calls("dynamodb")
         assert ("dynamodb", "Scan") not in batch.elm.calls or (
             batch.elm.calls[("dynamodb", "Scan")] == 1  # the rules table, once per container
         )
@@ -86,16 +105,60 @@ def test_both_handlers_close_what_the_events_name_end_to_end() -> None:
     assert sum(result.reference_outcomes.values()) == TINY.e2e_reference_events
 
 
+@needs_elm_adapters
+def test_exact_key_reads_stay_flat_as_the_partition_grows_and_the_others_follow_it() -> None:
+    from benchmarks.reads import MAX_EXACT_READS, reads_per_partition
+
+    section, measured = reads_per_partition(TINY.partition_sizes, TINY.partition_events, 1)
+
+    by = {(size, r.kind): r for size, r in measured}
+    smallest, largest = min(TINY.partition_sizes), max(TINY.partition_sizes)
+    for size in TINY.partition_sizes:
+        assert by[(size, ExceptionKind.SIMPLE_ID)].elm <= MAX_EXACT_READS
+    for kind in (ExceptionKind.SIMPLE_ARN, ExceptionKind.COMPOSITE):
+        assert by[(largest, kind)].elm > 10 * by[(smallest, kind)].elm
+    assert len(section.rows) == len(TINY.partition_sizes) * len(KINDS)
+    assert len(section.notes) == len(KINDS)
+
+
+def test_plots_are_svg_with_a_line_per_design_and_kind(tmp_path: Path) -> None:
+    from benchmarks.reads import KindReads, ReadCounts
+
+    measured = Measured(
+        table=[
+            ReadCounts(size, kind, 1.0, 0.1, 2.0, 50.0 * size, 5, 1)
+            for size in (100, 1_000)
+            for kind in KINDS
+        ],
+        partition=[
+            (size, KindReads(kind, 1.0, 0.1, 10.0 * size, 5, 1))
+            for size in (1, 100)
+            for kind in KINDS
+        ],
+    )
+
+    written = draw_plots(measured, tmp_path)
+
+    assert [p.name for p in written] == ["reads-vs-table.svg", "reads-vs-partition.svg"]
+    for path in written:
+        svg = path.read_text(encoding="utf-8")
+        assert svg.lstrip().startswith("<?xml")
+        assert "<svg" in svg
+        for kind in KINDS:
+            assert f"ELM, {kind.value}" in svg
+            assert f"scan-based, {kind.value}" in svg
+
+
 def test_quick_run_renders_every_figure_with_its_target() -> None:
     sections = run(TINY)
     table = render(sections, heading="ELM benchmarks", quick=True)
 
-    assert [s.title for s in sections][2] == "Core throughput"
-    for number in range(1, 6):
+    assert [s.title for s in sections][4] == "Core throughput"
+    for number in range(1, 8):
         assert f"\n| {number} | " in table
     assert ">= 20,000" in table
     assert "adds <= 60%" in table
-    assert "<= 5 MB" in table
+    assert "<= 500 KB" in table
     assert table.count("\n| ") == sum(len(s.rows) for s in sections) + 1
 
 
@@ -111,24 +174,53 @@ def test_a_missed_target_is_listed_under_the_table() -> None:
     assert "why and the fix" in table
 
 
-def test_readme_table_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
+def test_page_table_is_replaced_between_the_markers_only(tmp_path: Path) -> None:
+    readme = tmp_path / "performance.md"
     readme.write_text(
-        f"# ELM\nintro\n{README_START}\nold table\n{README_END}\n## After\nkept\n", encoding="utf-8"
+        f"# ELM\nintro\n{PAGE_START}\nold table\n{PAGE_END}\n## After\nkept\n", encoding="utf-8"
     )
 
-    assert update_readme(readme, "# ELM benchmarks\n\n| new | table |\n\n## Method\n\n1. m\n")
+    assert update_page(readme, "# ELM benchmarks\n\n| new | table |\n\n## Method\n\n1. m\n")
 
     text = readme.read_text(encoding="utf-8")
     assert "old table" not in text
-    assert f"{README_START}\n| new | table |\n\n#### Method\n\n1. m\n{README_END}" in text
+    assert f"{PAGE_START}\n| new | table |\n\n### Method\n\n1. m\n{PAGE_END}" in text
     assert text.startswith("# ELM\nintro\n")
     assert text.endswith("## After\nkept\n")
 
 
-def test_readme_without_markers_is_left_alone(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
+def test_page_without_markers_is_left_alone(tmp_path: Path) -> None:
+    readme = tmp_path / "performance.md"
     readme.write_text("# ELM\n", encoding="utf-8")
 
-    assert not update_readme(readme, "# t\n| a |\n")
+    assert not update_page(readme, "# t\n| a |\n")
     assert readme.read_text(encoding="utf-8") == "# ELM\n"
+
+
+@needs_handler
+def test_cold_start_runs_the_handler_from_the_unzipped_package_beside_boto3() -> None:
+    from benchmarks.coldstart import cold_start
+
+    section = cold_start(1)
+
+    figures = [r.figure for r in section.rows]
+    assert figures == [
+        "first invocation (import + one record) vs boto3 + one client",
+        "`elm package` zip size",
+    ]
+    assert all(r.met is not Met.NOT_MEASURED for r in section.rows)
+    assert section.rows[0].reference.startswith("boto3 + one client: ")
+
+
+@needs_elm_adapters
+def test_elm_changes_only_what_the_events_call_for_and_the_seed_design_does_not() -> None:
+    from benchmarks.correctness import measure_changes, with_decoys
+    from benchmarks.data import generate
+
+    elm, reference = measure_changes(with_decoys(generate(300, TINY.correctness_events)))
+
+    assert elm.expected == 3 * TINY.correctness_events
+    assert (elm.right, elm.wrong) == (elm.expected, 0)
+    # Substring matches, unread writes and composites closed on their first member.
+    assert reference.wrong > 0
+    assert reference.right < reference.expected

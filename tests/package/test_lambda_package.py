@@ -6,6 +6,7 @@ platform, or takes them from its cache).
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -153,3 +154,101 @@ def test_elm_package_builds_the_same_bytes_again_and_prints_their_size(
     assert output.read_bytes() == built_package.path.read_bytes()
     assert f"({output.stat().st_size:,} bytes)" in result.output
     assert str(output) in result.output
+
+
+_RUN_BOTH_HANDLERS = """
+import json, os, sys
+unzipped = sys.argv[1]
+sys.path.insert(0, unzipped)
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                  AWS_DEFAULT_REGION="us-east-1", ELM_SWEEP_CALLS_PER_SECOND="100")
+from moto import mock_aws
+
+class Context:
+    function_name = "elm"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:elm"
+    aws_request_id = "00000000-0000-0000-0000-000000000001"
+    def get_remaining_time_in_millis(self):
+        return 300_000
+
+with mock_aws():
+    import boto3
+    from adapters.aws.tables import create_tables
+    from entrypoints.composition.settings import Settings
+    settings = Settings.from_env(os.environ)
+    create_tables(boto3.client("dynamodb"), settings.exceptions_table, settings.rules_table)
+    from entrypoints import lambda_handler, sweep_handler
+    compliant = {"version": "0", "id": "e-1", "detail-type": "Config Rules Compliance Change",
+                 "source": "aws.config", "account": "111122223333", "region": "us-east-1",
+                 "detail": {"awsAccountId": "111122223333", "awsRegion": "us-east-1",
+                            "configRuleName": "r", "resourceType": "AWS::EC2::SecurityGroup",
+                            "resourceId": "sg-1", "messageType": "ComplianceChangeNotification",
+                            "newEvaluationResult": {"complianceType": "COMPLIANT"}}}
+    record = {"messageId": "m-1", "receiptHandle": "h", "body": json.dumps(compliant),
+              "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+              "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+              "awsRegion": "us-east-1"}
+    print("RESULT", json.dumps(lambda_handler.handler({"Records": [record]}, Context())))
+    print("RESULT", json.dumps(sweep_handler.handler({}, Context())))
+packaged = ("aws_lambda_powertools", "attr", "attrs", "injector", "typing_extensions",
+            "domain", "application", "adapters", "entrypoints")
+outside = sorted(
+    name for name, module in list(sys.modules.items())
+    if name.split(".")[0] in packaged and getattr(module, "__file__", None)
+    and not module.__file__.startswith(unzipped)
+)
+print("RESULT", json.dumps(outside))
+"""
+
+
+def test_the_unzipped_package_runs_both_handlers(
+    built_package: PackageReport, tmp_path: Path
+) -> None:
+    """Both handlers handle an invocation with only the packaged code and dependencies.
+
+    The package is unzipped as Lambda does ("Deploying Python Lambda functions with .zip
+    file archives", https://docs.aws.amazon.com/lambda/latest/dg/python-package.html) and
+    run first on the path of a fresh interpreter (no bytecode written); moto stands in for
+    AWS. Every module of the packaged distributions the run loads comes from the package,
+    so the Powertools modules the trim left out are not needed.
+    """
+    unzipped = tmp_path / "task"
+    with zipfile.ZipFile(built_package.path) as archive:
+        archive.extractall(unzipped)
+
+    completed = subprocess.run(  # noqa: S603
+        [sys.executable, "-B", "-c", _RUN_BOTH_HANDLERS, str(unzipped)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    results = [
+        json.loads(line.removeprefix("RESULT "))
+        for line in completed.stdout.splitlines()
+        if line.startswith("RESULT ")
+    ]
+    batch, sweep, outside = results
+    assert batch == {"batchItemFailures": []}
+    assert isinstance(sweep, dict)
+    assert outside == []
+
+
+def test_the_package_leaves_out_the_powertools_the_handlers_never_import(
+    built_package: PackageReport,
+) -> None:
+    names = _names(built_package)
+
+    assert built_package.size <= 500 * 1024
+    assert not [n for n in names if n.startswith("aws_lambda_powertools/event_handler/")]
+    assert "aws_lambda_powertools/utilities/batch/base.py" in names
+    assert "aws_lambda_powertools/logging/logger.py" in names
+    for licence in (
+        "aws_lambda_powertools-*.dist-info/licenses/LICENSE",
+        "attrs-*.dist-info/licenses/LICENSE",
+        "injector-*.dist-info/licenses/COPYING",
+    ):
+        assert [n for n in names if Path(n).match(licence)], licence

@@ -40,9 +40,9 @@ def _key_is(group: str) -> Any:
     return lambda params: params.get("Key", {}).get("Exception", {}).get("S") == group
 
 
-def _partition_is(account: str) -> Any:
+def _item_in(account: str) -> Any:
     return lambda params: (
-        params.get("ExpressionAttributeValues", {}).get(":pk", {}).get("S") == f"{account}_1"
+        params.get("Key", {}).get("AccountId_RuleId", {}).get("S") == f"{account}_1"
     )
 
 
@@ -90,7 +90,8 @@ THROTTLING = {
         _key_is("sg-a2"),
         ["m1"],
     ),
-    "dynamodb-query": ("dynamodb.Query", "ThrottlingException", _partition_is(ACCOUNT_B), ["m2"]),
+    # A simple Resource-ID rule reads the event's own key: the read is a GetItem.
+    "dynamodb-get-item": ("dynamodb.GetItem", "ThrottlingException", _item_in(ACCOUNT_B), ["m2"]),
     "sts-assume-role": ("sts.AssumeRole", "Throttling", _role_in(ACCOUNT_B), ["m2"]),
     "config-list": (
         "config.ListDiscoveredResources",
@@ -108,12 +109,14 @@ def test_throttling_fails_only_the_affected_records_writes_nothing_for_them_and_
 ) -> None:
     operation, code, when, failed = THROTTLING[case]
     seed_estate(wired)
-    wired.wire.fail(operation, code, when)
     before = _items(wired)
+    wired.wire.fail(operation, code, when)
 
     response = handler(sqs_event(*BATCH), FakeLambdaContext())
 
     assert wired.wire.calls[operation] >= 1
+    # The test's own reads are GetItems too: they run once the handler is done.
+    wired.wire.heal()
     _check_only_failed(wired, response, failed, before)
     _retry_applies(wired, failed)
 
