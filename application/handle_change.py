@@ -172,8 +172,7 @@ class HandleComplianceChange:
         return [
             r
             for r in self.store.list_for(change.account_id, rule.rule_id)
-            if r.region == change.region
-            and type_matches(r.resource_type, rule.resource_types, change.resource_type)
+            if _admits(r, rule, change)
         ]
 
     def _candidates(
@@ -191,7 +190,7 @@ class HandleComplianceChange:
         """
         if rule.kind is ExceptionKind.SIMPLE_ID:
             record = self.store.get(RecordKey(change.account_id, rule.rule_id, change.resource_id))
-            if record is not None and record.region == change.region and not record.is_closed:
+            if record is not None and _admits(record, rule, change) and not record.is_closed:
                 return [record], True
         return self._in_region(change, rule), False
 
@@ -202,7 +201,7 @@ class HandleComplianceChange:
         if state is None or not state.resource_name or state.resource_name == change.resource_id:
             return []
         record = self.store.get(RecordKey(change.account_id, rule.rule_id, state.resource_name))
-        return [record] if record is not None and record.region == change.region else []
+        return [record] if record is not None and _admits(record, rule, change) else []
 
     def _authenticity(self, change: ComplianceChange) -> str | None:
         if change.envelope_account is not None and change.envelope_account != change.account_id:
@@ -401,6 +400,16 @@ def _first_ask(
 
 def _result(update: RecordUpdate) -> RecordResult:
     return RecordResult(update.record_key, update.outcome, tuple(sorted(update.members_added)))
+
+
+def _admits(record: ExceptionRecord, rule: Rule, change: ComplianceChange) -> bool:
+    """The record is in the event's region and its type admits the resource's (§5).
+
+    Every read of candidates goes through this, whether by partition Query or by exact key.
+    """
+    return record.region == change.region and type_matches(
+        record.resource_type, rule.resource_types, change.resource_type
+    )
 
 
 def _keys_of(record: ExceptionRecord, rule: Rule) -> tuple[str, ...]:
