@@ -1,9 +1,9 @@
 """Reading the templates in infra/ and resolving the few intrinsic functions their values use.
 
 The resolver is deliberately small and strict: Ref (parameters, AWS::NoValue, pseudo
-parameters), Fn::If over Fn::Equals/Fn::Not conditions, and Fn::Sub with ``${Name}``. Any other
-intrinsic raises, so a template change the tests cannot follow fails loudly instead of being
-compared half-resolved.
+parameters), Fn::If over Fn::Equals/Fn::Not/Fn::And conditions, and Fn::Sub with ``${Name}``.
+Any other intrinsic raises, so a template change the tests cannot follow fails loudly
+instead of being compared half-resolved.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = [
     "SEND_EVENTS",
     "STATUS_UPDATE",
     "TABLES",
+    "condition",
     "load_template",
     "resolve",
 ]
@@ -51,28 +52,53 @@ def load_template(path: Path) -> dict[str, Any]:
     return _plain(cfn_yaml.load(str(path)))
 
 
-def resolve(template: dict[str, Any], value: Any, parameters: dict[str, str]) -> Any:
+def resolve(
+    template: dict[str, Any],
+    value: Any,
+    parameters: dict[str, str],
+    pseudo: dict[str, str] | None = None,
+) -> Any:
     """``value`` (taken from ``template``) with its intrinsics evaluated for ``parameters``.
 
     Parameters not given take their template defaults; a key whose value resolves to
-    AWS::NoValue is dropped, as CloudFormation drops it.
+    AWS::NoValue is dropped, as CloudFormation drops it. ``pseudo`` overrides pseudo
+    parameters (``AWS::AccountId``, ``AWS::Region``): where the stack is deployed.
     """
+    result = _resolver(template, parameters, pseudo).value(value)
+    if result is _NO_VALUE:
+        raise ValueError("the value resolves to AWS::NoValue")
+    return result
+
+
+def condition(
+    template: dict[str, Any],
+    name: str,
+    parameters: dict[str, str],
+    pseudo: dict[str, str] | None = None,
+) -> bool:
+    """Whether the template's condition ``name`` holds for a stack deployed with these."""
+    return _resolver(template, parameters, pseudo).condition(name)
+
+
+def _resolver(
+    template: dict[str, Any], parameters: dict[str, str], pseudo: dict[str, str] | None
+) -> _Resolver:
     params = {
         name: str(spec["Default"])
         for name, spec in template.get("Parameters", {}).items()
         if "Default" in spec
     }
     params.update(parameters)
-    result = _Resolver(template, params).value(value)
-    if result is _NO_VALUE:
-        raise ValueError("the value resolves to AWS::NoValue")
-    return result
+    return _Resolver(template, params, {**_PSEUDO, **(pseudo or {})})
 
 
 class _Resolver:
-    def __init__(self, template: dict[str, Any], params: dict[str, str]) -> None:
+    def __init__(
+        self, template: dict[str, Any], params: dict[str, str], pseudo: dict[str, str]
+    ) -> None:
         self._conditions: dict[str, Any] = template.get("Conditions", {})
         self._params = params
+        self._pseudo = pseudo
 
     def value(self, node: Any) -> Any:
         if isinstance(node, list):
@@ -85,7 +111,7 @@ class _Resolver:
                 return self._ref(arg)
             if key == "Fn::If":
                 condition, if_true, if_false = arg
-                return self.value(if_true if self._condition(condition) else if_false)
+                return self.value(if_true if self.condition(condition) else if_false)
             if key == "Fn::Sub":
                 return self._sub(arg)
             if key.startswith("Fn::") or key == "Condition":
@@ -96,8 +122,8 @@ class _Resolver:
     def _ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return _NO_VALUE
-        if name in _PSEUDO:
-            return _PSEUDO[name]
+        if name in self._pseudo:
+            return self._pseudo[name]
         if name in self._params:
             return self._params[name]
         raise ValueError(f"Ref {name} is neither a parameter with a value nor a pseudo parameter")
@@ -107,7 +133,7 @@ class _Resolver:
             raise ValueError("only the one-argument form of Fn::Sub is supported")
         return _SUB_NAME.sub(lambda m: str(self._ref(m.group(1))), arg)
 
-    def _condition(self, name: str) -> bool:
+    def condition(self, name: str) -> bool:
         return bool(self._evaluate(self._conditions[name]))
 
     def _evaluate(self, node: Any) -> Any:
@@ -118,8 +144,10 @@ class _Resolver:
                 return str(left) == str(right)
             if key == "Fn::Not":
                 return not self._evaluate(arg[0])
+            if key == "Fn::And":
+                return all(self._evaluate(a) for a in arg)
             if key == "Condition":
-                return self._condition(arg)
+                return self.condition(arg)
         return self.value(node)
 
 

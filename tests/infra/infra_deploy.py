@@ -1,7 +1,8 @@
 """Deploying the templates on moto: the estate's accounts and regions, and deploy helpers.
 
 The production account is moto's default account; target accounts are reached with
-``AssumeRole`` into them (moto then addresses that account's backends).
+``AssumeRole`` into them (moto then addresses that account's backends). The production
+account is a target account too: the send-events StackSet deploys there as well.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ __all__ = [
     "ORGANIZATION_ID",
     "PRODUCTION_ACCOUNT",
     "PRODUCTION_REGION",
+    "STACKSET_ACCOUNTS",
+    "STACKSET_REGIONS",
     "TARGET_ACCOUNTS",
     "TARGET_REGIONS",
     "account_session",
@@ -33,6 +36,10 @@ PRODUCTION_REGION = "us-east-1"
 TARGET_ACCOUNTS = ("111111111111", "222222222222")
 TARGET_REGIONS = ("eu-west-1", "eu-central-1")
 CONFIG_ROLE_REGION = "eu-west-1"
+# Where the documented StackSet deploys: every account of the organisation, the production
+# one included, in every Config-enabled region, the production region included.
+STACKSET_ACCOUNTS = (*TARGET_ACCOUNTS, PRODUCTION_ACCOUNT)
+STACKSET_REGIONS = (PRODUCTION_REGION, *TARGET_REGIONS)
 ORGANIZATION_ID = "o-abcdefghij"
 CODE_BUCKET = "elm-artifacts"
 CODE_KEY = "elm-0.1.0.zip"
@@ -80,9 +87,10 @@ def deploy_production(
 def deploy_send_events(
     cloudformation: CloudFormationClient, environment: str = "PROD", **parameters: str
 ) -> None:
-    """elm-send-events.yaml through a self-managed StackSet, in every target account and region.
+    """elm-send-events.yaml through a self-managed StackSet, in `STACKSET_ACCOUNTS` (the
+    production account among them) and `STACKSET_REGIONS`.
 
-    Production uses a service-managed StackSet (README "Deploying"); moto creates instances
+    Production uses a service-managed StackSet (docs/deploying.md); moto creates instances
     in other accounts only for self-managed ones. The template is the same. ``parameters``
     add to (or override) the template parameters passed.
     """
@@ -103,8 +111,8 @@ def deploy_send_events(
     )
     cloudformation.create_stack_instances(
         StackSetName="elm-send-events",
-        Accounts=list(TARGET_ACCOUNTS),
-        Regions=list(TARGET_REGIONS),
+        Accounts=list(STACKSET_ACCOUNTS),
+        Regions=list(STACKSET_REGIONS),
     )
 
 

@@ -19,6 +19,7 @@ from infra_deploy import (
     ORGANIZATION_ID,
     PRODUCTION_ACCOUNT,
     PRODUCTION_REGION,
+    STACKSET_REGIONS,
     TARGET_ACCOUNTS,
     TARGET_REGIONS,
     account_session,
@@ -84,6 +85,9 @@ def test_production_queue_redrives_to_an_encrypted_dlq(
     assert int(redrive["maxReceiveCount"]) >= 5
     assert int(queue["Attributes"]["VisibilityTimeout"]) >= 6 * timeout
     assert int(dlq["Attributes"]["MessageRetentionPeriod"]) == 14 * 24 * 3600
+    # An expired message is deleted, not dead-lettered: the queue keeps its events as long
+    # as SQS allows, and the DLQ (which counts from the first enqueue) no shorter.
+    assert int(queue["Attributes"]["MessageRetentionPeriod"]) == 14 * 24 * 3600
     assert queue["Attributes"]["SqsManagedSseEnabled"] == "true"
     assert dlq["Attributes"]["SqsManagedSseEnabled"] == "true"
 
@@ -206,6 +210,22 @@ def test_config_role_may_be_assumed_only_in_the_organisation(
         assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "o-abcdefghij"}}
 
 
+def _trust_statement(iam: Any) -> dict[str, Any]:
+    trust = iam.get_role(RoleName="Role-Config-Mgmt")["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    (statement,) = trust["Statement"]
+    assert isinstance(statement, dict)
+    return statement
+
+
+def _trusted_roles(statement: dict[str, Any]) -> list[str]:
+    """The role ARNs the trust admits (aws:PrincipalArn), sorted; the principal is the
+    production account, so that a re-created role is still trusted (IAM keeps a role
+    named as a Principal by its unique ID, which moto does not emulate)."""
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{PRODUCTION_ACCOUNT}:root"}
+    return sorted(statement["Condition"]["StringEquals"]["aws:PrincipalArn"])
+
+
 def test_stackset_creates_the_config_role_once_per_account_trusting_only_elm(
     cloudformation: CloudFormationClient,
 ) -> None:
@@ -213,12 +233,9 @@ def test_stackset_creates_the_config_role_once_per_account_trusting_only_elm(
 
     for account in TARGET_ACCOUNTS:
         iam = account_session(account, CONFIG_ROLE_REGION).client("iam")
-        role = iam.get_role(RoleName="Role-Config-Mgmt")["Role"]
-        trust = role["AssumeRolePolicyDocument"]
-        trust = json.loads(trust) if isinstance(trust, str) else trust
-        (statement,) = trust["Statement"]
+        statement = _trust_statement(iam)
 
-        assert sorted(statement["Principal"]["AWS"]) == [
+        assert _trusted_roles(statement) == [
             f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-status-update-PROD",
             f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-sweep-PROD",
         ]
@@ -250,16 +267,14 @@ def test_stackset_with_an_operator_role_lets_that_role_assume_the_config_role_to
 
     for account in TARGET_ACCOUNTS:
         iam = account_session(account, CONFIG_ROLE_REGION).client("iam")
-        trust = iam.get_role(RoleName="Role-Config-Mgmt")["Role"]["AssumeRolePolicyDocument"]
-        trust = json.loads(trust) if isinstance(trust, str) else trust
-        (statement,) = trust["Statement"]
+        statement = _trust_statement(iam)
 
-        assert sorted(statement["Principal"]["AWS"]) == [
+        assert _trusted_roles(statement) == [
             f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/ElmOperator",
             f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-status-update-PROD",
             f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-sweep-PROD",
         ]
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}}
+        assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORGANIZATION_ID
         assert _grants(_inline_policy(iam, "Role-Config-Mgmt")) == {
             ("config:ListDiscoveredResources", "*")
         }
@@ -377,3 +392,51 @@ def test_dev_estate_carries_only_dev_rules(
     assert [b["detail"]["configRuleName"] for b in _drain(outputs["EventsQueueUrl"])] == [
         "DEV-sg-open"
     ]
+
+
+def test_the_production_account_is_a_target_account_too(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    """The documented StackSet covers the production account: its config role exists there,
+    trusting ELM's roles; its other regions forward their deletion events, and its own
+    region's events, already on the production bus, are queued once (no rule sends the bus
+    its own events back)."""
+    outputs = deploy_production(cloudformation, code_package)
+    deploy_send_events(cloudformation)
+
+    iam = boto3.client("iam")
+    assert _trusted_roles(_trust_statement(iam)) == [
+        f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-status-update-PROD",
+        f"arn:aws:iam::{PRODUCTION_ACCOUNT}:role/elm-sweep-PROD",
+    ]
+    assert _grants(_inline_policy(iam, "Role-Config-Mgmt")) == {
+        ("config:ListDiscoveredResources", "*")
+    }
+    forwarding = {
+        region: [
+            r["Name"]
+            for r in boto3.client("events", region_name=region).list_rules(
+                NamePrefix="elm-forward-"
+            )["Rules"]
+        ]
+        for region in STACKSET_REGIONS
+    }
+    assert forwarding == {
+        region: [] if region == PRODUCTION_REGION else ["elm-forward-deletions-PROD"]
+        for region in STACKSET_REGIONS
+    }
+
+    sent = {}
+    for region in STACKSET_REGIONS:
+        resource_id = f"sg-production-{region}"
+        sent[resource_id] = deletion_event(
+            account_id=PRODUCTION_ACCOUNT,
+            region=region,
+            rule_name="sg-no-open-ingress",
+            resource_type="AWS::EC2::SecurityGroup",
+            resource_id=resource_id,
+        )
+        _put(PRODUCTION_ACCOUNT, region, sent[resource_id])
+
+    received = [body["detail"]["resourceId"] for body in _drain(outputs["EventsQueueUrl"])]
+    assert sorted(received) == sorted(sent)

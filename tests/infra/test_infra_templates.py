@@ -8,6 +8,7 @@ suppression to a written reason.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from cfn_templates import (
     SEND_EVENTS,
     STATUS_UPDATE,
     TABLES,
+    condition,
     load_template,
     resolve,
 )
@@ -78,10 +80,207 @@ def test_dead_letter_queue_depth_raises_an_alarm() -> None:
         for a in alarms
         if a["Properties"]["Dimensions"][0]["Value"]
         == {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}
+        and a["Properties"]["MetricName"] != "ApproximateAgeOfOldestMessage"
     ]
     assert dlq_alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert dlq_alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert dlq_alarm["Threshold"] == 0
+
+
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+def _queue_age_alarm(template: dict[str, Any], queue: str) -> dict[str, Any]:
+    (alarm,) = [
+        a["Properties"]
+        for a in _resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+        and a["Properties"]["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    ]
+    return alarm
+
+
+def test_nothing_expires_on_the_queues_before_an_alarm_has_said_so() -> None:
+    """SQS deletes a message when its retention period ends; it is not dead-lettered
+    ("CreateQueue", SQS API Reference, MessageRetentionPeriod). A message moved to a standard
+    queue's DLQ keeps its first enqueue time, so the DLQ must keep messages at least as long
+    as the queue ("Setting-up dead-letter queue retention in Amazon SQS"). moto never expires
+    a message, so the template is where this is shown."""
+    template = load_template(STATUS_UPDATE)
+    queues = template["Resources"]
+    queue = queues["EventsQueue"]["Properties"]
+    dlq = queues["DeadLetterQueue"]["Properties"]
+
+    assert queue["MessageRetentionPeriod"] == FOURTEEN_DAYS
+    assert dlq["MessageRetentionPeriod"] >= queue["MessageRetentionPeriod"]
+    for logical_id, retention in (("EventsQueue", queue), ("DeadLetterQueue", dlq)):
+        alarm = _queue_age_alarm(template, logical_id)
+        threshold_parameter = alarm["Threshold"]["Ref"]
+        spec = template["Parameters"][threshold_parameter]
+        # Whatever value the parameter takes, the alarm fires days before SQS deletes.
+        assert spec["MaxValue"] <= retention["MessageRetentionPeriod"] - 2 * 24 * 3600
+        assert spec["MinValue"] <= spec["Default"] <= spec["MaxValue"]
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        actions = resolve(
+            template,
+            alarm["AlarmActions"],
+            {"AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:t"},
+        )
+        assert actions == ["arn:aws:sns:us-east-1:123456789012:t"]
+    # A failing record reaches the DLQ after 5 receives of 360 s: the event queue's alarm
+    # must not fire for that, but for a backlog nobody consumes.
+    events_alarm = _queue_age_alarm(template, "EventsQueue")
+    spec = template["Parameters"][events_alarm["Threshold"]["Ref"]]
+    redrive = queue["RedrivePolicy"]
+    assert spec["MinValue"] > redrive["maxReceiveCount"] * queue["VisibilityTimeout"]
+
+
+def _arn_like(pattern: str, arn: str) -> bool:
+    """IAM's ArnLike: each of the six colon-separated parts matched on its own, * and ?."""
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    return len(pattern_parts) == len(arn_parts) == 6 and all(
+        fnmatch.fnmatchcase(a, p) for p, a in zip(pattern_parts, arn_parts, strict=True)
+    )
+
+
+def _bus_statement(environment: str = "PROD") -> dict[str, Any]:
+    template = load_template(STATUS_UPDATE)
+    (policy,) = _resources(template, "AWS::Events::EventBusPolicy").values()
+    statement: dict[str, Any] = resolve(
+        template,
+        policy["Properties"]["Statement"],
+        {"OrganizationId": "o-x", "Environment": environment},
+    )
+    return statement
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_default_bus_admits_only_elm_forwarding_rules(environment: str) -> None:
+    """aws:SourceArn is the ARN of the rule that sends the event ("Using IAM policy
+    conditions in Amazon EventBridge"; "Permissions for event buses in Amazon EventBridge",
+    example "Send events only from a specific rule"): a PutEvents call, which has none, is
+    not admitted, nor an event from another rule. moto stores bus policies and never
+    enforces them, so this is shown on the template."""
+    targets = load_template(SEND_EVENTS)
+    statement = _bus_statement(environment)
+    (source_arn,) = statement["Condition"]["ArnLike"]["aws:SourceArn"].split()
+    forwarding_rules = {
+        resolve(targets, rule["Properties"]["Name"], {"Environment": environment})
+        for rule in _resources(targets, "AWS::Events::Rule").values()
+    }
+
+    assert forwarding_rules
+    for rule_name in forwarding_rules:
+        for account, region in (("111122223333", "eu-west-1"), ("123456789012", "ap-south-2")):
+            assert _arn_like(source_arn, f"arn:aws:events:{region}:{account}:rule/{rule_name}")
+    for other in (
+        "arn:aws:events:eu-west-1:111122223333:rule/someone-elses-rule",
+        "arn:aws:events:eu-west-1:111122223333:rule/custom-bus/elm-forward-deletions-PROD",
+        "arn:aws:sqs:eu-west-1:111122223333:rule/elm-forward-deletions-PROD",
+    ):
+        assert not _arn_like(source_arn, other), other
+    assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": "o-x"}
+
+
+def test_default_bus_admits_the_aws_config_events_elm_handles() -> None:
+    """events:source and events:detail-type are PutEvents condition keys, but AWS does not
+    document them for an event another account's rule forwards: they are written so that
+    they narrow what is evaluated and cannot refuse ELM's forwarding when absent
+    (ForAllValues over the multi-valued source, IfExists on the detail-type)."""
+    targets = load_template(SEND_EVENTS)
+    statement = _bus_statement()
+    sources = statement["Condition"]["ForAllValues:StringEquals"]["events:source"]
+    detail_types = statement["Condition"]["StringEqualsIfExists"]["events:detail-type"]
+    forwarded = [
+        resolve(targets, rule["Properties"]["EventPattern"], {})
+        for rule in _resources(targets, "AWS::Events::Rule").values()
+    ]
+
+    assert sources == ["aws.config"]
+    assert set(detail_types) == {
+        "Config Rules Compliance Change",
+        "Config Configuration Item Change",
+    }
+    for pattern in forwarded:
+        assert set(pattern["source"]) <= set(sources)
+        assert set(pattern["detail-type"]) <= set(detail_types)
+    # Nothing else would restrict the condition keys to presence-only.
+    assert set(statement["Condition"]) == {
+        "StringEquals",
+        "ArnLike",
+        "ForAllValues:StringEquals",
+        "StringEqualsIfExists",
+    }
+
+
+_PRODUCTION = {"AWS::AccountId": "999988887777", "AWS::Region": "us-east-1"}
+_SEND_EVENTS_PARAMETERS = {
+    "DestinationAccountId": "999988887777",
+    "DestinationRegion": "us-east-1",
+    "OrganizationId": "o-x",
+}
+
+
+@pytest.mark.parametrize(
+    ("account", "region", "forwards"),
+    [
+        ("999988887777", "us-east-1", False),  # the production bus itself: no loop
+        ("999988887777", "eu-west-1", True),  # the production account's other regions
+        ("111122223333", "us-east-1", True),
+        ("111122223333", "eu-west-1", True),
+    ],
+)
+def test_the_production_account_forwards_from_every_region_but_the_production_bus(
+    account: str, region: str, forwards: bool
+) -> None:
+    targets = load_template(SEND_EVENTS)
+    where = {"AWS::AccountId": account, "AWS::Region": region}
+    forwarding = {
+        logical_id
+        for logical_id, resource in targets["Resources"].items()
+        if resource["Type"] in ("AWS::Events::Rule", "AWS::IAM::Role")
+        and logical_id != "ConfigRole"
+    }
+
+    assert forwarding
+    for logical_id in forwarding:
+        name = targets["Resources"][logical_id].get("Condition")
+        assert name is not None, logical_id
+        assert condition(targets, name, _SEND_EVENTS_PARAMETERS, where) is forwards, logical_id
+
+
+@pytest.mark.parametrize("config_role_region", ["us-east-1", "eu-west-1"])
+def test_every_stack_instance_creates_at_least_one_resource(config_role_region: str) -> None:
+    """CloudFormation refuses a stack whose conditions leave it no resource: the production
+    account's production region forwards nothing, and may not hold the config role."""
+    targets = load_template(SEND_EVENTS)
+    parameters = {**_SEND_EVENTS_PARAMETERS, "ConfigRoleRegion": config_role_region}
+
+    for account in ("999988887777", "111122223333"):
+        for region in ("us-east-1", "eu-west-1"):
+            where = {"AWS::AccountId": account, "AWS::Region": region}
+            created = [
+                logical_id
+                for logical_id, resource in targets["Resources"].items()
+                if "Condition" not in resource
+                or condition(targets, resource["Condition"], parameters, where)
+            ]
+            assert created, (account, region)
+
+
+def test_config_role_exists_once_in_the_production_account_too() -> None:
+    targets = load_template(SEND_EVENTS)
+    parameters = {**_SEND_EVENTS_PARAMETERS, "ConfigRoleRegion": "us-east-1"}
+    role_condition = targets["Resources"]["ConfigRole"]["Condition"]
+
+    assert [
+        region
+        for region in ("us-east-1", "eu-west-1", "eu-central-1")
+        if condition(targets, role_condition, parameters, {**_PRODUCTION, "AWS::Region": region})
+    ] == ["us-east-1"]
 
 
 def test_default_bus_admits_put_events_from_the_organisation_only() -> None:
@@ -92,7 +291,7 @@ def test_default_bus_admits_put_events_from_the_organisation_only() -> None:
 
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "events:PutEvents"
-    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-x"}}
+    assert statement["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": "o-x"}
 
 
 def test_sweep_runs_daily_by_default() -> None:
@@ -103,6 +302,19 @@ def test_sweep_runs_daily_by_default() -> None:
 
     assert expression == "rate(1 day)"
     assert schedule["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["SweepFunction", "Arn"]}
+
+
+def _trust_statement(config_role: dict[str, Any]) -> dict[str, Any]:
+    (statement,) = config_role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert isinstance(statement, dict)
+    return statement
+
+
+def _trusted_role_arns(statement: dict[str, Any]) -> list[str]:
+    """The role ARNs the trust admits: the values of its aws:PrincipalArn condition."""
+    arns = statement["Condition"]["StringEquals"]["aws:PrincipalArn"]
+    assert isinstance(arns, list)
+    return arns
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
@@ -130,7 +342,7 @@ def test_config_role_trusts_exactly_the_production_lambda_roles(environment: str
     )
 
     (statement,) = trust["Statement"]
-    assert set(statement["Principal"]["AWS"]) == lambda_roles
+    assert set(_trusted_role_arns(statement)) == lambda_roles
     assert len(lambda_roles) == 2
 
 
@@ -139,6 +351,36 @@ def _config_role(parameters: dict[str, str]) -> dict[str, Any]:
     settings = {"DestinationAccountId": "111122223333", "OrganizationId": "o-x", **parameters}
     resolved: dict[str, Any] = resolve(targets, targets["Resources"]["ConfigRole"], settings)
     return resolved
+
+
+@pytest.mark.parametrize("operator_role", [None, "ElmOperator"])
+def test_config_role_trust_survives_re_creating_the_roles_it_trusts(
+    operator_role: str | None,
+) -> None:
+    """IAM stores a role ARN given as a trust policy's Principal as the role's unique ID, so
+    a re-created role no longer matches ("AWS JSON policy elements: Principal", IAM User Guide,
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+    The trust therefore names the production account and admits ELM's roles by
+    aws:PrincipalArn, and only inside the organisation by aws:PrincipalOrgID ("AWS global
+    condition context keys",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    moto keeps role ARNs in a Principal as written, so only the template can show this."""
+    parameters = {} if operator_role is None else {"OperatorRoleName": operator_role}
+
+    statement = _trust_statement(_config_role(parameters))
+
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert statement["Action"] == "sts:AssumeRole"
+    # One condition block: both keys must hold, any listed role ARN satisfies the second.
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:PrincipalOrgID": "o-x",
+            "aws:PrincipalArn": _trusted_role_arns(statement),
+        }
+    }
+    assert all(
+        arn.startswith("arn:aws:iam::111122223333:role/") for arn in _trusted_role_arns(statement)
+    )
 
 
 @pytest.mark.parametrize(
@@ -151,22 +393,21 @@ def test_an_operator_role_is_trusted_beside_the_lambda_roles_and_nothing_else_ch
     default = _config_role({})
     with_operator = _config_role({"OperatorRoleName": operator_role})
 
-    (statement,) = with_operator["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    (default_statement,) = default["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-    assert statement["Principal"]["AWS"] == [
-        *default_statement["Principal"]["AWS"],
+    statement = _trust_statement(with_operator)
+    assert _trusted_role_arns(statement) == [
+        *_trusted_role_arns(_trust_statement(default)),
         f"arn:aws:iam::111122223333:role/{operator_role}",
     ]
-    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-x"}}
-    # Apart from that one principal, the role is the default one: same grants, same name.
-    statement["Principal"]["AWS"].pop()
+    assert statement["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == "o-x"
+    # Apart from that one role ARN, the role is the default one: same grants, same name.
+    _trusted_role_arns(statement).pop()
     assert with_operator == default
 
 
 def test_config_role_trusts_only_the_lambda_roles_when_no_operator_role_is_given() -> None:
-    (statement,) = _config_role({})["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    statement = _trust_statement(_config_role({}))
 
-    assert statement["Principal"]["AWS"] == [
+    assert _trusted_role_arns(statement) == [
         "arn:aws:iam::111122223333:role/elm-status-update-PROD",
         "arn:aws:iam::111122223333:role/elm-sweep-PROD",
     ]
