@@ -208,6 +208,11 @@ class Reconcile:
                 f"rule {record.rule_id} is not in the rules table",
             )
             return
+        if not rule.name.startswith(self.policy.rule_prefix):
+            # Another environment's rule on shared tables: counted, never asked about or
+            # written, and not listed (a shared table may hold many of them).
+            tally.add(record, SweepOutcome.OUT_OF_SCOPE)
+            return
         resource_type = resource_type_of(record, rule)
         if resource_type is None:
             tally.note(record, SweepOutcome.UNKNOWN_TYPE, unknown_type_reason(rule))

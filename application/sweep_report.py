@@ -43,6 +43,8 @@ class SweepOutcome(Enum):
     REJECTED = "rejected"
     FAILED = "failed"
     NOT_REACHED = "not-reached"
+    OUT_OF_SCOPE = "out-of-scope"
+    """The record's rule lacks this environment's prefix (ELM_RULE_PREFIX): not this sweep's."""
 
 
 @frozen(order=True)

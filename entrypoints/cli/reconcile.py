@@ -45,6 +45,7 @@ _STYLE = {
     SweepOutcome.REJECTED: "magenta",
     SweepOutcome.FAILED: "bold red",
     SweepOutcome.NOT_REACHED: "dim",
+    SweepOutcome.OUT_OF_SCOPE: "dim",
 }
 
 

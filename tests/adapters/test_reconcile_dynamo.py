@@ -15,7 +15,7 @@ from attrs import define, field
 from adapters.aws import DynamoExceptionStore, DynamoRuleCatalog
 from adapters.in_memory import FixedClock, InMemoryInventory, ManualTimer
 from application.errors import TransientError
-from application.handle_change import HandleComplianceChange
+from application.handle_change import HandleComplianceChange, Policy
 from application.ports import ResourceState
 from application.reconcile import Reconcile, SweepLimits, SweepOutcome, SweepRequest
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
@@ -271,3 +271,27 @@ def test_an_unreadable_item_is_reported_and_fails_the_sweep(estate: Estate) -> N
     assert report.scan_failure is not None
     assert "sg-broken" in report.scan_failure
     assert report.failed
+
+
+def test_a_sweep_on_dynamodb_leaves_another_environments_rules_alone(estate: Estate) -> None:
+    # DEV and PROD share the tables; the DEV sweep (ELM_RULE_PREFIX=DEV-) closes only DEV's.
+    dev_rule = Rule(
+        30, "DEV-sg", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE, frozenset({SG})
+    )
+    estate.catalog.add(dev_rule)
+    dev = RecordKey(ACCOUNT, 30, "sg-lost")
+    estate.store.add(ExceptionRecord(dev, REGION))
+    sweep = Reconcile(
+        estate.catalog,
+        estate.store,
+        estate.inventory,
+        FixedClock(),
+        estate.timer,
+        Policy(rule_prefix="DEV-"),
+    )
+
+    report = sweep.execute()
+
+    assert estate.record(dev).is_closed
+    assert not estate.record(LOST).is_closed  # the same deleted group, under a PROD rule
+    assert report.count(SweepOutcome.OUT_OF_SCOPE) == 4

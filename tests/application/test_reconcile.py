@@ -800,3 +800,27 @@ def test_a_scan_that_fails_sweeps_what_it_read_and_reports_the_table_unread(
     assert str(error) in report.scan_failure
     assert report.failed
     assert not report.complete
+
+
+def test_the_sweep_reconciles_only_the_rules_of_its_environment(world: World) -> None:
+    # Environments may share the tables: a DEV sweep must never close a PROD exception.
+    prod_rule = Rule(
+        20, "prod-sg-open", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE, frozenset({SG})
+    )
+    dev_rule = Rule(
+        21, "DEV-sg-open", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE, frozenset({SG})
+    )
+    world.rules.add(prod_rule)
+    world.rules.add(dev_rule)
+    prod = world.exception(prod_rule, "sg-prod", resource_type=SG)
+    dev = world.exception(dev_rule, "sg-dev", resource_type=SG)
+    world.resource(SG, "sg-prod", deleted=True)
+    world.resource(SG, "sg-dev", deleted=True)
+
+    report = world.sweep(policy=Policy(rule_prefix="DEV-")).execute()
+
+    assert world.record(dev).is_closed
+    assert not world.record(prod).is_closed
+    assert report.count(SweepOutcome.CLOSED) == 1
+    assert report.count(SweepOutcome.OUT_OF_SCOPE) == 1
+    assert all("sg-prod" not in call for call in map(str, world.config.calls))
