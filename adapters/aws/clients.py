@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -74,7 +75,20 @@ class AwsClients:
         return client
 
     def sts(self) -> STSClient:
-        """The STS client."""
+        """The STS client, on the region's own STS endpoint whatever the installed botocore.
+
+        Older botocore releases default to the global endpoint (``sts.amazonaws.com``, served
+        from us-east-1), and ``AWS_STS_REGIONAL_ENDPOINTS=legacy`` or a config file can ask for
+        it too; the regional endpoint keeps ELM's AssumeRole calls in its own region and
+        working when us-east-1 is impaired ("AWS STS Regional endpoints", AWS SDKs and Tools
+        Reference Guide).
+        """
+        with self._lock:
+            # boto3 keeps the setting in its botocore session's config store, the only place
+            # every botocore release reads it from (a test's stand-in session has none).
+            core = getattr(self._session_locked(), "_session", None)
+            if isinstance(core, botocore.session.Session):
+                core.set_config_variable("sts_regional_endpoints", "regional")
         client: STSClient = self._shared("sts")
         return client
 

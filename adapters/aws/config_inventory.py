@@ -8,6 +8,7 @@ therefore does not assume a role per event.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,12 +26,14 @@ from domain.events import is_account_id
 if TYPE_CHECKING:
     from mypy_boto3_config import ConfigServiceClient
 
-__all__ = ["DEFAULT_REFRESH_MARGIN", "ConfigServiceInventory"]
+__all__ = ["DEFAULT_REFRESH_MARGIN", "DEFAULT_SESSION_NAME", "ConfigServiceInventory"]
 
 DEFAULT_REFRESH_MARGIN = timedelta(minutes=5)
 """Credentials are renewed this long before their `Expiration`, so none expire mid-call."""
 
-_SESSION_NAME = "elm"
+DEFAULT_SESSION_NAME = "elm"
+_SESSION_NAME_FORM = re.compile(r"[\w+=,.@-]{2,64}")
+"""What STS accepts as a RoleSessionName (AssumeRole, AWS STS API Reference)."""
 
 
 class _Assumed:
@@ -55,9 +58,18 @@ class ConfigServiceInventory:
         *,
         clock: Clock | None = None,
         refresh_margin: timedelta = DEFAULT_REFRESH_MARGIN,
+        session_name: str = DEFAULT_SESSION_NAME,
     ) -> None:
         if not role_name or "/" in role_name or ":" in role_name:
             raise ValueError(f"config role name must be a bare IAM role name (got {role_name!r})")
+        if not _SESSION_NAME_FORM.fullmatch(session_name):
+            raise ValueError(
+                f"role session name must be 2-64 of letters, digits and +=,.@_- "
+                f"(got {session_name!r})"
+            )
+        # CloudTrail in the target account names the session: it tells the processor, the
+        # sweep and a person's CLI apart.
+        self._session_name = session_name
         self._clients = clients
         self._role_name = role_name
         self._clock: Clock = clock or SystemClock()
@@ -162,7 +174,7 @@ class ConfigServiceInventory:
     def _assume(self, role_arn: str, account_id: str, region: str) -> Mapping[str, Any]:
         with _transient(f"sts:AssumeRole in {account_id}/{region}"):
             response = self._clients.sts().assume_role(
-                RoleArn=role_arn, RoleSessionName=_SESSION_NAME
+                RoleArn=role_arn, RoleSessionName=self._session_name
             )
         return response["Credentials"]
 

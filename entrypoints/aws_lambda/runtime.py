@@ -9,7 +9,12 @@ from functools import partial
 from aws_lambda_powertools import Logger
 from injector import Injector
 
-from entrypoints.composition.container import AwsModule, build_container
+from entrypoints.composition.container import (
+    PROCESSOR_SESSION_NAME,
+    SWEEP_SESSION_NAME,
+    AwsModule,
+    build_container,
+)
 from entrypoints.composition.settings import Settings
 
 __all__ = ["RuntimeContainer", "container_from_env"]
@@ -18,7 +23,9 @@ __all__ = ["RuntimeContainer", "container_from_env"]
 def container_from_env(*, sweep: bool = True) -> Injector:
     """The production wiring: AWS adapters, settings from the environment (SPEC §7);
     without the sweep's use case when ``sweep`` is False (see `build_container`)."""
-    return build_container(AwsModule(Settings.from_env(os.environ)), sweep=sweep)
+    session_name = SWEEP_SESSION_NAME if sweep else PROCESSOR_SESSION_NAME
+    module = AwsModule(Settings.from_env(os.environ), session_name=session_name)
+    return build_container(module, sweep=sweep)
 
 
 class RuntimeContainer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import TYPE_CHECKING
 
 from injector import Injector, Module, provider, singleton
@@ -109,9 +111,16 @@ class AwsModule(Module):
     accounts through ``ELM_CONFIG_ROLE_NAME``, the system clock. Each adapter is made once per
     container, and its clients lazily, on first use."""
 
-    def __init__(self, settings: Settings, *, clients: AwsClients | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clients: AwsClients | None = None,
+        session_name: str | None = None,
+    ) -> None:
         self._settings = settings
         self._clients = clients or aws_clients(settings)
+        self._session_name = session_name or cli_session_name()
 
     @provider
     def settings(self) -> Settings:
@@ -142,7 +151,22 @@ class AwsModule(Module):
     @singleton
     @provider
     def inventory(self, clock: Clock) -> ResourceInventory:
-        return ConfigServiceInventory(self._clients, self._settings.config_role_name, clock=clock)
+        return ConfigServiceInventory(
+            self._clients,
+            self._settings.config_role_name,
+            clock=clock,
+            session_name=self._session_name,
+        )
+
+
+PROCESSOR_SESSION_NAME = "elm-processor"
+SWEEP_SESSION_NAME = "elm-sweep"
+
+
+def cli_session_name() -> str:
+    """``elm-cli-<user>`` (or ``-<pid>`` when the user has no usable name), for CloudTrail."""
+    user = re.sub(r"[^\w+=,.@-]", "", os.environ.get("USER") or os.environ.get("USERNAME") or "")
+    return f"elm-cli-{user or os.getpid()}"[:64]
 
 
 def build_container(*modules: Module, sweep: bool = True) -> Injector:

@@ -70,3 +70,42 @@ def test_the_aws_module_provides_the_table_ports_once(aws_credentials: None) -> 
     assert getattr(store, "table_name", None) == "E"
     assert getattr(rules, "table_name", None) == "R"
     assert container.get(Clock).now().tzinfo is not None  # type: ignore[type-abstract]
+
+
+def test_sts_uses_the_regional_endpoint_even_where_the_global_one_is_asked_for(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore before 1.36 defaults to the global endpoint, and `legacy` asks for it by name
+    # ("AWS STS Regional endpoints", AWS SDKs and Tools Reference Guide): in us-east-1 that
+    # is sts.amazonaws.com. ELM's client must be regional whatever the environment says.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_STS", raising=False)
+    monkeypatch.setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy")
+
+    sts = AwsClients(region_name="us-east-1").sts()
+
+    assert sts.meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(("sweep", "expected"), [(False, "elm-processor"), (True, "elm-sweep")])
+def test_each_lambda_assumes_target_roles_under_its_own_session_name(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch, sweep: bool, expected: str
+) -> None:
+    from application.ports import ResourceInventory
+    from entrypoints.aws_lambda.runtime import container_from_env
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    inventory = container_from_env(sweep=sweep).get(ResourceInventory)  # type: ignore[type-abstract]
+
+    assert inventory._session_name == expected  # type: ignore[attr-defined]
+
+
+def test_the_cli_assumes_target_roles_as_elm_cli_and_the_user(
+    aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from application.ports import ResourceInventory
+
+    monkeypatch.setenv("USER", "jane.doe")
+    inventory = build_container(AwsModule(Settings())).get(ResourceInventory)  # type: ignore[type-abstract]
+
+    assert inventory._session_name == "elm-cli-jane.doe"  # type: ignore[attr-defined]
