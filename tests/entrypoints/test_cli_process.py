@@ -86,6 +86,36 @@ def test_receive_message_output_is_accepted(builds: list[Settings], tmp_path: Pa
     assert (row["message_id"], row["outcome"]) == ("dlq-1", "closed")
 
 
+def test_a_message_eventbridge_dead_lettered_is_replayed_from_a_receive_message_dump(
+    builds: list[Settings], tmp_path: Path
+) -> None:
+    """What a rule target's DLQ holds: the event JSON as the body, and message attributes
+    naming why EventBridge gave up ("Event retry policy and using dead-letter queues",
+    Amazon EventBridge User Guide). No queue sent it, so a move task cannot return it."""
+    body = (EVENTS / "deleted-simple-id.json").read_text()
+    attributes = {
+        name: {"StringValue": value, "DataType": "String"}
+        for name, value in {
+            "RULE_ARN": "arn:aws:events:us-east-1:111122223333:rule/elm-status-update-PROD",
+            "TARGET_ARN": "arn:aws:sqs:us-east-1:111122223333:elm-status-update-PROD",
+            "ERROR_CODE": "SQSKmsAccessDenied",
+            "ERROR_MESSAGE": "KMS access denied",
+        }.items()
+    }
+    dump = tmp_path / "eventbridge-dlq.json"
+    dump.write_text(
+        json.dumps(
+            {"Messages": [{"MessageId": "eb-1", "Body": body, "MessageAttributes": attributes}]}
+        )
+    )
+
+    result = _run("--json", dump)
+
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert (row["message_id"], row["outcome"]) == ("eb-1", "closed")
+
+
 def test_dry_run_writes_nothing_and_reports_what_would_be_done(
     builds: list[Settings], estate: Estate
 ) -> None:
