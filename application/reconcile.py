@@ -315,6 +315,7 @@ class Reconcile:
                 now=self.clock.now(),
                 retention_days=self.policy.retention_days,
                 resource_type=group.resource_type,
+                rule_types=item.rule.resource_types,
             )
 
         decision = write_decision(

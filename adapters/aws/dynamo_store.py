@@ -94,9 +94,14 @@ class DynamoExceptionStore:
             ":closed": {"S": CLOSED_STATUS},
             ":by": {"S": update.last_modified_by},
             ":stamp": {"S": update.update_timestamp},
-            ":type": {"S": update.resource_type},
         }
         conditions = ["attribute_exists(#pk)", "#status <> :closed"]
+        sets = ["#by = :by", "#stamp = :stamp"]
+        if update.resource_type is not None:
+            # Set only on a record without one or with this one: never overwrite another.
+            values[":type"] = {"S": update.resource_type}
+            conditions.append("(attribute_not_exists(#type) OR #type = :type)")
+            sets.append("#type = :type")
         if update.expected_deleted_count == 0:
             conditions.append("attribute_not_exists(#deleted)")
         else:
@@ -105,7 +110,6 @@ class DynamoExceptionStore:
             for index, member in enumerate(sorted(update.members_added)):
                 values[f":m{index}"] = {"S": member}
                 conditions.append(f"NOT contains(#deleted, :m{index})")
-        sets = ["#by = :by", "#stamp = :stamp", "#type = :type"]
         if update.history:
             values[":empty"] = {"L": []}
             values[":entries"] = history_to_attribute(update.history)

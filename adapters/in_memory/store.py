@@ -51,6 +51,10 @@ class InMemoryExceptionStore:
                 or record.is_closed
                 or len(record.deleted_members) != update.expected_deleted_count
                 or record.deleted_members & update.members_added
+                or (
+                    update.resource_type is not None
+                    and record.resource_type not in (None, update.resource_type)
+                )
             ):
                 self.conflicts += 1
                 raise ConflictError(f"record {update.record_key} changed since it was read")

@@ -45,12 +45,13 @@ def record(
     status: str = "ACTIVE",
     deleted: frozenset[str] = frozenset(),
     history: tuple[HistoryEntry, ...] = (),
+    resource_type: str | None = "AWS::EC2::Volume",
 ) -> ExceptionRecord:
     return ExceptionRecord(
         RecordKey(account, rule_id, key),
         region=region,
         status=status,
-        resource_type="AWS::EC2::Volume",
+        resource_type=resource_type,
         deleted_members=deleted,
         history=history,
     )
@@ -73,14 +74,16 @@ def member_update(
     )
 
 
-def close_update(target: ExceptionRecord) -> RecordUpdate:
+def close_update(
+    target: ExceptionRecord, resource_type: str | None = "AWS::EC2::SecurityGroup"
+) -> RecordUpdate:
     return RecordUpdate(
         record_key=target.record_key,
         outcome=Outcome.CLOSED,
         expected_deleted_count=len(target.deleted_members),
         members_added=frozenset(),
         history=(HistoryEntry("evt-9", AT, Action.CLOSED),),
-        resource_type="AWS::EC2::SecurityGroup",
+        resource_type=resource_type,
         last_modified_by=ELM_AUTOMATION,
         update_timestamp="03/04/2026 10:15:30",
         closure=Closure(ttl=TTL),
@@ -124,7 +127,7 @@ def test_get_of_a_missing_record_is_none(store: ExceptionStore) -> None:
 
 
 def test_apply_closes_a_simple_record_with_an_integer_ttl(store: ExceptionStore) -> None:
-    target = record("sg-1")
+    target = record("sg-1", resource_type=None)
     store.add(target)
 
     store.apply(close_update(target))
@@ -181,7 +184,7 @@ def test_apply_adds_the_last_member_and_closes_in_one_write(store: ExceptionStor
 
 
 def test_apply_to_a_closed_record_conflicts_and_keeps_its_ttl(store: ExceptionStore) -> None:
-    target = record("sg-1")
+    target = record("sg-1", resource_type=None)
     store.add(target)
     store.apply(close_update(target))
 
@@ -243,3 +246,31 @@ def test_scan_all_yields_every_record(store: ExceptionStore) -> None:
     assert sorted(store.scan_all(), key=lambda r: (r.rule_id, r.key)) == sorted(
         everything, key=lambda r: (r.rule_id, r.key)
     )
+
+
+def test_apply_without_a_type_leaves_the_records_type_alone(store: ExceptionStore) -> None:
+    # A composite under a rule of several types: the closing write sets no ResourceType.
+    target = record("vol-1", resource_type=None)
+    store.add(target)
+
+    store.apply(close_update(target, resource_type=None))
+
+    closed = store.get(target.record_key)
+    assert closed is not None
+    assert closed.status == CLOSED_STATUS
+    assert closed.resource_type is None
+
+
+def test_apply_never_overwrites_a_type_the_record_has(store: ExceptionStore) -> None:
+    # Someone typed the record between ELM's read and its write: the write is a conflict,
+    # decided again from what the record now says.
+    target = record("sg-1", resource_type="AWS::EC2::Volume")
+    store.add(target)
+
+    with pytest.raises(ConflictError):
+        store.apply(close_update(target, resource_type="AWS::EC2::SecurityGroup"))
+
+    after = store.get(target.record_key)
+    assert after is not None
+    assert after.status == "ACTIVE"
+    assert after.resource_type == "AWS::EC2::Volume"
