@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import assert_never
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from domain.outcomes import Outcome
 from domain.records import (
@@ -24,6 +24,7 @@ __all__ = [
     "Closure",
     "Duplicate",
     "RecordUpdate",
+    "Reopening",
     "Trigger",
     "apply_update",
     "decide",
@@ -129,6 +130,40 @@ def decide(
         update_timestamp=now.strftime(TIMESTAMP_FORMAT),
         closure=Closure(ttl=_ttl(now, retention_days)) if complete else None,
     )
+
+
+@frozen
+class Reopening:
+    """Someone re-opens a record: it covers all its members again and never expires.
+
+    ELM's `TTL` is removed (DynamoDB would otherwise delete an active exception), and so is
+    `DeletedMembers`: an open composite waits for each member's deletion anew. History is
+    kept. Written only if the record exists.
+    """
+
+    record_key: RecordKey
+    status: str
+    last_modified_by: str
+    update_timestamp: str
+
+    @classmethod
+    def of(cls, record_key: RecordKey, *, status: str, by: str, now: datetime) -> Reopening:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        if not status or status == CLOSED_STATUS:
+            raise ValueError(f"a re-opened record's status cannot be {status!r}")
+        return cls(record_key, status, by, now.strftime(TIMESTAMP_FORMAT))
+
+    def applied_to(self, record: ExceptionRecord) -> ExceptionRecord:
+        """The record as it is after the write (used by the in-memory store)."""
+        return evolve(
+            record,
+            status=self.status,
+            ttl=None,
+            deleted_members=frozenset(),
+            last_modified_by=self.last_modified_by,
+            update_timestamp=self.update_timestamp,
+        )
 
 
 def written_type(

@@ -13,7 +13,7 @@ from adapters.aws.dynamo_items import (
     record_to_item,
 )
 from adapters.aws.errors import translated
-from domain.lifecycle import RecordUpdate
+from domain.lifecycle import RecordUpdate, Reopening
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 
 if TYPE_CHECKING:
@@ -133,6 +133,27 @@ class DynamoExceptionStore:
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+            )
+
+    def reopen(self, reopening: Reopening) -> None:
+        """One UpdateItem, if the item exists: status, who and when; `TTL` and
+        `DeletedMembers` removed. Every other attribute, History included, is kept."""
+        with translated(f"re-open {self._describe(reopening.record_key)}"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=item_key(reopening.record_key),
+                UpdateExpression=(
+                    "SET #status = :status, #by = :by, #stamp = :stamp REMOVE #ttl, #deleted"
+                ),
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={
+                    k: _NAMES[k] for k in ("#pk", "#status", "#by", "#stamp", "#ttl", "#deleted")
+                },
+                ExpressionAttributeValues={
+                    ":status": {"S": reopening.status},
+                    ":by": {"S": reopening.last_modified_by},
+                    ":stamp": {"S": reopening.update_timestamp},
+                },
             )
 
     def add(self, record: ExceptionRecord) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from attrs import define, field
 
 from application.errors import ConflictError
-from domain.lifecycle import RecordUpdate, apply_update
+from domain.lifecycle import RecordUpdate, Reopening, apply_update
 from domain.records import ExceptionRecord, RecordKey
 
 __all__ = ["InMemoryExceptionStore"]
@@ -60,6 +60,13 @@ class InMemoryExceptionStore:
                 raise ConflictError(f"record {update.record_key} changed since it was read")
             self._records[update.record_key] = apply_update(record, update)
             self.writes.append(update)
+
+    def reopen(self, reopening: Reopening) -> None:
+        with self._lock:
+            record = self._records.get(reopening.record_key)
+            if record is None:
+                raise ConflictError(f"record {reopening.record_key} does not exist")
+            self._records[reopening.record_key] = reopening.applied_to(record)
 
     def add(self, record: ExceptionRecord) -> None:
         with self._lock:

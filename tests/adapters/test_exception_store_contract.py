@@ -11,7 +11,7 @@ from adapters.aws import DynamoExceptionStore
 from adapters.in_memory import InMemoryExceptionStore
 from application.errors import ConflictError
 from application.ports import ExceptionStore
-from domain.lifecycle import Closure, RecordUpdate
+from domain.lifecycle import Closure, RecordUpdate, Reopening
 from domain.outcomes import Outcome
 from domain.records import (
     CLOSED_STATUS,
@@ -274,3 +274,56 @@ def test_apply_never_overwrites_a_type_the_record_has(store: ExceptionStore) -> 
     assert after is not None
     assert after.status == "ACTIVE"
     assert after.resource_type == "AWS::EC2::Volume"
+
+
+# --- re-opening: `elm exceptions reopen` --------------------------------------------------
+
+
+@pytest.fixture(params=["in-memory", "dynamo"])
+def admin_store(request: pytest.FixtureRequest) -> InMemoryExceptionStore | DynamoExceptionStore:
+    if request.param == "in-memory":
+        return InMemoryExceptionStore()
+    dynamo: DynamoExceptionStore = request.getfixturevalue("dynamo_store")
+    return dynamo
+
+
+def test_reopen_removes_elms_ttl_and_deleted_members_and_keeps_history(
+    admin_store: InMemoryExceptionStore | DynamoExceptionStore,
+) -> None:
+    # A record ELM closed still carries its TTL: re-opened as it was, DynamoDB would delete
+    # an active exception when the TTL passes.
+    target = record("vol-1,vol-2", deleted=frozenset({"vol-1"}))
+    admin_store.add(target)
+    admin_store.apply(member_update(target, {"vol-2"}, close=True))
+    closed = admin_store.get(target.record_key)
+    assert closed is not None
+    assert closed.ttl == TTL
+
+    admin_store.reopen(Reopening.of(target.record_key, status="ACTIVE", by="elm-cli-ops", now=AT))
+
+    after = admin_store.get(target.record_key)
+    assert after is not None
+    assert after.status == "ACTIVE"
+    assert after.ttl is None
+    assert after.deleted_members == frozenset()
+    assert after.last_modified_by == "elm-cli-ops"
+    assert after.update_timestamp == AT.strftime("%m/%d/%Y %H:%M:%S")
+    assert after.history == closed.history
+    assert after.resource_type == "AWS::EC2::Volume"
+
+
+def test_reopen_of_a_missing_record_conflicts_and_creates_nothing(
+    admin_store: InMemoryExceptionStore | DynamoExceptionStore,
+) -> None:
+    missing = RecordKey(ACCOUNT, 7, "sg-404")
+
+    with pytest.raises(ConflictError):
+        admin_store.reopen(Reopening.of(missing, status="ACTIVE", by="elm-cli-ops", now=AT))
+
+    assert admin_store.get(missing) is None
+
+
+@pytest.mark.parametrize("status", ["", CLOSED_STATUS])
+def test_a_reopening_never_has_a_closed_status(status: str) -> None:
+    with pytest.raises(ValueError, match="status"):
+        Reopening.of(RecordKey(ACCOUNT, 7, "sg-1"), status=status, by="x", now=AT)
