@@ -50,6 +50,7 @@ from application.sweep_plan import (
     unknown_type_reason,
 )
 from application.sweep_report import (
+    ExpiringRecord,
     GroupFailure,
     GroupKey,
     NoProgress,
@@ -66,6 +67,7 @@ from domain.records import ExceptionRecord
 from domain.rules import Rule
 
 __all__ = [
+    "ExpiringRecord",
     "GroupFailure",
     "GroupKey",
     "NoProgress",
@@ -163,6 +165,7 @@ class Reconcile:
             stopped=stopped,
             scan_failure=plan.scan_failure,
             name_calls=tally.name_calls,
+            expiring=tuple(tally.expiring),
         )
 
     def _plan(self, request: SweepRequest, pacer: _Pacer, tally: Tally) -> Plan:
@@ -213,6 +216,9 @@ class Reconcile:
             # written, and not listed (a shared table may hold many of them).
             tally.add(record, SweepOutcome.OUT_OF_SCOPE)
             return
+        if record.ttl is not None:
+            # Open, yet DynamoDB will delete it: listed whatever the sweep decides for it.
+            tally.expiring.append(ExpiringRecord(record.record_key, record.region, record.ttl))
         resource_type = resource_type_of(record, rule)
         if resource_type is None:
             tally.note(record, SweepOutcome.UNKNOWN_TYPE, unknown_type_reason(rule))

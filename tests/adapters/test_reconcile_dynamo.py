@@ -295,3 +295,22 @@ def test_a_sweep_on_dynamodb_leaves_another_environments_rules_alone(estate: Est
     assert estate.record(dev).is_closed
     assert not estate.record(LOST).is_closed  # the same deleted group, under a PROD rule
     assert report.count(SweepOutcome.OUT_OF_SCOPE) == 4
+
+
+def test_a_reopened_record_still_carrying_elms_ttl_is_listed(estate: Estate) -> None:
+    # DynamoDB's TTL deletes the item whatever its status; the sweep names it so that
+    # someone removes the TTL (`elm exceptions reopen`) before it passes.
+    estate.dynamodb.update_item(
+        TableName=estate.store.table_name,
+        Key={"AccountId_RuleId": {"S": LIVE.partition_key}, "Exception": {"S": LIVE.key}},
+        UpdateExpression="SET #ttl = :ttl",
+        ExpressionAttributeNames={"#ttl": "TTL"},
+        ExpressionAttributeValues={":ttl": {"N": "1900000000"}},
+    )
+
+    report = estate.sweep().execute()
+
+    assert [(e.record_key, e.region, e.ttl) for e in report.expiring] == [
+        (LIVE, REGION, 1_900_000_000)
+    ]
+    assert estate.item(LIVE)["TTL"] == {"N": "1900000000"}

@@ -195,3 +195,25 @@ def test_on_a_terminal_a_progress_bar_runs(estate: Estate, monkeypatch: pytest.M
     assert code == 0
     assert "reconciling" in out
     assert estate.closed(LOST)
+
+
+@pytest.mark.usefixtures("no_tty")
+def test_an_open_record_carrying_a_ttl_is_shown_with_when_it_expires(estate: Estate) -> None:
+    estate.store.add(ExceptionRecord(ALIVE, REGION, resource_type=SG, ttl=1_900_000_000))
+
+    code, out, _ = _run(estate)
+    _, as_json, _ = _run(estate, "--json")
+
+    assert code == 0
+    assert "DynamoDB will delete them" in out
+    assert "elm exceptions reopen" in out
+    assert "2030-03-17 17:46" in out  # 1,900,000,000 s after the epoch, in UTC
+    assert json.loads(as_json)["expiring"] == [
+        {
+            "account": ACCOUNT,
+            "rule_id": 1,
+            "exception": ALIVE.key,
+            "region": REGION,
+            "ttl": 1_900_000_000,
+        }
+    ]
