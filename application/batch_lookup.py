@@ -15,14 +15,14 @@ carried from one batch (or invocation) to the next.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from attrs import evolve
 
 from application.errors import TransientError
 from application.handle_change import HandleComplianceChange, LookupRequest
-from application.ports import ExceptionStore, ResourceInventory, ResourceState
+from application.ports import ExceptionStore, ResourceInventory, ResourceState, UnreadableItem
 from domain.lifecycle import RecordUpdate
 from domain.records import ExceptionRecord, RecordKey
 
@@ -128,9 +128,11 @@ class BatchReadStore:
         self._inner.add(record)
         self._forget(record.record_key)
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
         """Straight to the inner store."""
-        return self._inner.scan_open(page_size)
+        return self._inner.scan_open(page_size, on_unreadable)
 
     def scan_all(self) -> Iterator[ExceptionRecord]:
         """Straight to the inner store."""

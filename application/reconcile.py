@@ -166,19 +166,21 @@ class Reconcile:
             scan_failure=plan.scan_failure,
             name_calls=tally.name_calls,
             expiring=tuple(tally.expiring),
+            unreadable=tuple(tally.unreadable),
         )
 
     def _plan(self, request: SweepRequest, pacer: _Pacer, tally: Tally) -> Plan:
         """One Scan pass: the records in scope, grouped; the others counted and listed.
 
-        A failed or unreadable page ends the pass; the records read before it are still
-        swept, and the report says the table was not read whole.
+        A failed page ends the pass; the records read before it are still swept, and the
+        report says the table was not read whole. An item that does not read as a record is
+        listed in the report with its reason and skipped: one bad item ends nothing.
         """
         plan = Plan()
         page = self.limits.page_size
         try:
             rules = {r.rule_id: r for r in self.rules.list_rules()}
-            for record in self.store.scan_open(page):
+            for record in self.store.scan_open(page, tally.unreadable.append):
                 plan.scanned += 1
                 if plan.scanned % page == 0 and pacer.expired():
                     return Plan(

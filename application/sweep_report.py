@@ -13,6 +13,7 @@ from typing import Protocol
 
 from attrs import define, field, frozen
 
+from application.ports import UnreadableItem
 from domain.events import is_account_id, is_region_name
 from domain.records import ExceptionRecord, RecordKey
 
@@ -149,6 +150,8 @@ class SweepReport:
     """Of `config_calls`, those asking by name (one a name), not by up to 20 IDs."""
     expiring: tuple[ExpiringRecord, ...] = ()
     """Open records in scope that DynamoDB will delete: they carry a `TTL`."""
+    unreadable: tuple[UnreadableItem, ...] = ()
+    """Items the scan could not read as records: skipped, each named with its reason."""
 
     @property
     def complete(self) -> bool:
@@ -192,6 +195,7 @@ class Tally:
     unresolved: list[RecordNote] = field(factory=list)
     failures: list[GroupFailure] = field(factory=list)
     expiring: list[ExpiringRecord] = field(factory=list)
+    unreadable: list[UnreadableItem] = field(factory=list)
     config_calls: int = 0
     name_calls: int = 0
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from adapters.aws.dynamo_items import (
     EXCEPTIONS_HASH_KEY,
+    MalformedItemError,
     history_to_attribute,
     item_key,
     record_from_item,
     record_to_item,
 )
 from adapters.aws.errors import translated
+from application.ports import UnreadableItem
 from domain.lifecycle import RecordUpdate, Reopening
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 
@@ -170,10 +172,17 @@ class DynamoExceptionStore:
             self._client.put_item(TableName=self._table, Item=dict(item))
         return record
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
-        """Every open record, one Scan page at a time (the sweep only)."""
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
+        """Every open record, one Scan page at a time (the sweep only).
+
+        With ``on_unreadable``, an item that does not read as a record is handed to it
+        (its key and the reason) and skipped: one bad item does not end the pass.
+        """
         yield from self._scan(
             page_size,
+            on_unreadable,
             FilterExpression="attribute_not_exists(#status) OR #status <> :closed",
             ExpressionAttributeNames={"#status": "ExceptionStatus"},
             ExpressionAttributeValues={":closed": {"S": CLOSED_STATUS}},
@@ -181,9 +190,14 @@ class DynamoExceptionStore:
 
     def scan_all(self) -> Iterator[ExceptionRecord]:
         """Every record, one Scan page at a time (listing)."""
-        yield from self._scan(100)
+        yield from self._scan(100, None)
 
-    def _scan(self, page_size: int, **filters: Any) -> Iterator[ExceptionRecord]:
+    def _scan(
+        self,
+        page_size: int,
+        on_unreadable: Callable[[UnreadableItem], None] | None,
+        **filters: Any,
+    ) -> Iterator[ExceptionRecord]:
         start: dict[str, AttributeValueTypeDef] | None = None
         while True:
             request: dict[str, Any] = {"TableName": self._table, "Limit": page_size, **filters}
@@ -192,7 +206,14 @@ class DynamoExceptionStore:
             with translated(f"scan {self._table}"):
                 page = self._client.scan(**request)
             for item in page.get("Items", []):
-                yield record_from_item(item)
+                try:
+                    record = record_from_item(item)
+                except MalformedItemError as error:
+                    if on_unreadable is None:
+                        raise
+                    on_unreadable(UnreadableItem(error.item, str(error)))
+                    continue
+                yield record
             start = page.get("LastEvaluatedKey")
             if not start:
                 return

@@ -7,11 +7,12 @@ the twin hands out and keeps values, which is what deep copies buy a mutable twi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from attrs import define, field
 
 from application.errors import ConflictError
+from application.ports import UnreadableItem
 from domain.lifecycle import RecordUpdate, Reopening, apply_update
 from domain.records import ExceptionRecord, RecordKey
 
@@ -74,7 +75,9 @@ class InMemoryExceptionStore:
             key = record.record_key
             self._partitions.setdefault((key.account_id, key.rule_id), set()).add(key)
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
         for record in self.scan_all():
             if not record.is_closed:
                 yield record

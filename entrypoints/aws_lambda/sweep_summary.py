@@ -35,6 +35,7 @@ def summary_fields(report: SweepReport) -> dict[str, Any]:
             }
             for e in report.expiring
         ],
+        "unreadable": [{"item": u.item, "reason": u.reason} for u in report.unreadable],
         "failures": [
             {"group": f.group.cursor, "records": f.records, "reason": f.reason}
             for f in report.failures

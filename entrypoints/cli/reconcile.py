@@ -198,6 +198,13 @@ def print_sweep_summary(report: SweepReport, console: Console) -> None:
             "`elm exceptions reopen ACCOUNT RULE_ID KEY` to remove it.[/yellow]",
             soft_wrap=True,
         )
+    if report.unreadable:
+        unreadable = Table(title="Unreadable items (skipped)", title_justify="left")
+        unreadable.add_column("item", no_wrap=True)
+        unreadable.add_column("reason", overflow="fold")
+        for bad in report.unreadable:
+            unreadable.add_row(bad.item, bad.reason)
+        console.print(unreadable)
     if report.failures:
         failures = Table(title="Failed groups", title_justify="left")
         for column in ("group", "records", "reason"):

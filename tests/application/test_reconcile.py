@@ -19,7 +19,7 @@ from adapters.in_memory import (
 from adapters.in_memory.inventory import InventoryNameCall
 from application.errors import RecordFormatError, TransientError
 from application.handle_change import HandleComplianceChange, Policy
-from application.ports import ResourceState
+from application.ports import ResourceState, UnreadableItem
 from application.reconcile import (
     GroupKey,
     Reconcile,
@@ -769,8 +769,10 @@ class FailingScan(InMemoryExceptionStore):
     good: int = 1
     error: Exception = field(factory=lambda: TransientError("ProvisionedThroughputExceeded"))
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
-        for handed, record in enumerate(super().scan_open(page_size)):
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
+        for handed, record in enumerate(super().scan_open(page_size, on_unreadable)):
             if handed == self.good:
                 raise self.error
             yield record
