@@ -46,6 +46,7 @@ class PrefetchingInventory:
         self._inner = inner
         self._expected: dict[_Group, dict[str, None]] = {}
         self._known: dict[_Group, dict[str, ResourceState | None]] = {}
+        self._named: dict[tuple[str, str, str, str], Sequence[ResourceState]] = {}
 
     def expect(self, requests: Iterable[LookupRequest]) -> None:
         """Note the IDs the batch will ask about, grouped by account, region and type."""
@@ -79,8 +80,16 @@ class PrefetchingInventory:
     def lookup_by_name(
         self, account_id: str, region: str, resource_type: str, resource_name: str
     ) -> Sequence[ResourceState]:
-        """Straight to the inner inventory (the event path never looks up by name)."""
-        return self._inner.lookup_by_name(account_id, region, resource_type, resource_name)
+        """As `ResourceInventory.lookup_by_name`, each name asked at most once per batch.
+
+        The event path asks by name only for the namesake check (`domain.matching`), which
+        cannot be known before the records are read, so names are not prefetched; a name
+        two events of the batch ask about costs one call. A failure is not remembered.
+        """
+        key = (account_id, region, resource_type, resource_name)
+        if key not in self._named:
+            self._named[key] = self._inner.lookup_by_name(*key)
+        return self._named[key]
 
     def _fetch(self, key: _Group, ids: list[str]) -> dict[str, ResourceState | None]:
         found = self._inner.lookup(*key, ids)
