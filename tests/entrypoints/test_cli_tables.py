@@ -453,3 +453,33 @@ def test_reopen_refuses_with_one_line(
     assert result.exit_code == code
     assert says in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_rules_add_works_while_an_item_without_a_readable_name_exists(
+    dynamodb: DynamoDBClient,
+) -> None:
+    # The event path fails an unknown name while a nameless item might be it; registering
+    # a new rule must not, or the table could not be worked on until the item is repaired.
+    dynamodb.put_item(
+        TableName=RULES, Item={"RuleId": {"N": "9"}, "ExceptionFormat": {"S": "Resource ID"}}
+    )
+
+    added = run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format",
+                "Resource ID", "--type", "Simple")  # fmt: skip
+
+    assert added.exit_code == 0, added.output
+    assert "ebs-plain" in run("rules", "list").stdout
+
+
+def test_rules_add_refuses_a_name_an_unreadable_item_holds(dynamodb: DynamoDBClient) -> None:
+    dynamodb.put_item(
+        TableName=RULES,
+        Item={"RuleId": {"N": "9"}, "RuleName": {"S": "ebs-plain"}, "ExceptionFormat": {"S": "?"}},
+    )
+
+    added = run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format",
+                "Resource ID", "--type", "Simple")  # fmt: skip
+
+    assert added.exit_code == 1
+    assert "unreadable item (RuleId=9)" in added.stderr
+    assert added.stderr.strip().count("\n") == 0
