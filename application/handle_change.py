@@ -1,4 +1,11 @@
-"""The use case: carry one Compliance Change event through SPEC §4, steps 1 to 7."""
+"""The use case: carry one deletion signal through the decision flow, steps 1 to 7.
+
+Either signal: a compliance-change event names its rule; a configuration item change names
+none, so its rules are those whose `ResourceTypes` include the resource's type, and each
+rule's partition is read and decided in turn. The writes are conditional on the record's
+state (open; member not yet recorded), so whichever signal of one deletion comes second
+finds nothing left to do: `duplicate`, in either order and under any interleaving.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from attrs import field, frozen, validators
+from attrs import evolve, field, frozen, validators
 
 from application.conditional_write import write_decision
 from application.errors import RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, ResourceInventory, ResourceState, RuleCatalog
-from domain.deletion import is_deletion_event
-from domain.events import ComplianceChange, InvalidEvent
+from domain.deletion import is_configuration_item_deletion, is_deletion_event
+from domain.events import (
+    ComplianceChange,
+    ConfigurationItemChange,
+    DeletionSignal,
+    InvalidEvent,
+    parse_event,
+)
 from domain.lifecycle import Duplicate, RecordUpdate, Trigger, decide
 from domain.matching import (
     NamesakeAsk,
@@ -31,6 +44,15 @@ __all__ = ["ChangeResult", "HandleComplianceChange", "LookupRequest", "Policy", 
 # The event's outcome is the strongest of its records'; NO_MATCH comes last, when every
 # matched record vanished between the read and the write.
 _OUTCOME_RANK = (Outcome.CLOSED, Outcome.MEMBER_DELETED, Outcome.DUPLICATE, Outcome.NO_MATCH)
+# A configuration item change decided under several rules: the strongest of the rules'
+# outcomes. A resource AWS Config still reports outranks a duplicate elsewhere.
+_RULES_RANK = (
+    Outcome.CLOSED,
+    Outcome.MEMBER_DELETED,
+    Outcome.NOT_CONFIRMED,
+    Outcome.DUPLICATE,
+    Outcome.NO_MATCH,
+)
 
 
 @frozen
@@ -77,16 +99,19 @@ class ChangeResult:
     resource_id: str | None = None
     records: tuple[RecordResult, ...] = ()
     dry_run: bool = False
+    signal: str | None = None
+    """Which signal the event was: ``compliance-change`` or ``configuration-item``."""
 
     @classmethod
     def about(
         cls,
-        change: ComplianceChange,
+        change: DeletionSignal,
         outcome: Outcome,
         reason: str,
         records: tuple[RecordResult, ...] = (),
         *,
         dry_run: bool = False,
+        rule_name: str | None = None,
     ) -> ChangeResult:
         return cls(
             outcome=outcome,
@@ -94,11 +119,12 @@ class ChangeResult:
             event_id=change.event_id,
             account_id=change.account_id,
             region=change.region,
-            rule_name=change.rule_name,
+            rule_name=change.rule_name or rule_name,
             resource_type=change.resource_type,
             resource_id=change.resource_id,
             records=records,
             dry_run=dry_run,
+            signal=change.signal,
         )
 
 
@@ -135,39 +161,61 @@ class HandleComplianceChange:
         change = self._screen(body)
         if isinstance(change, ChangeResult):
             return None
+        ids: dict[str, None] = {}
         try:
-            rule = self.rules.find_by_name(change.rule_name)
-            if rule is None:
-                return None
-            in_region, _exact = self._candidates(change, rule)
+            for rule in self._rules_for(change):
+                in_region, _exact = self._candidates(change, rule)
+                ids.update(dict.fromkeys(_first_ask(in_region, rule, change)))
         except (TransientError, RecordFormatError):
             return None
-        ids = _first_ask(in_region, rule, change)
         if not ids:
             return None
         return LookupRequest(change.account_id, change.region, change.resource_type, tuple(ids))
 
-    def _screen(self, body: str | Mapping[str, Any]) -> ComplianceChange | ChangeResult:
+    def _rules_for(self, change: DeletionSignal) -> list[Rule]:
+        """The rules whose exceptions the event may close (step 4)."""
+        if isinstance(change, ConfigurationItemChange):
+            return self._item_rules(change)
+        rule = self.rules.find_by_name(change.rule_name)
+        return [] if rule is None else [rule]
+
+    def _item_rules(self, change: ConfigurationItemChange) -> list[Rule]:
+        """The environment's rules whose `ResourceTypes` include the resource's type."""
+        prefix = self.policy.rule_prefix
+        return [
+            rule
+            for rule in self.rules.find_by_resource_type(change.resource_type)
+            if rule.name.startswith(prefix)
+        ]
+
+    def _screen(self, body: str | Mapping[str, Any]) -> DeletionSignal | ChangeResult:
         """Steps 1 to 3: the parsed event, or its outcome when it goes no further."""
         try:
             document = json.loads(body) if isinstance(body, str) else body
         except (json.JSONDecodeError, RecursionError) as error:
             return ChangeResult(Outcome.INVALID, f"body is not JSON: {error}")
         try:
-            change = ComplianceChange.from_event(document)
+            change = parse_event(document)
         except InvalidEvent as error:
             event_id = document.get("id") if isinstance(document, Mapping) else None
             return ChangeResult(
                 Outcome.INVALID, str(error), event_id if isinstance(event_id, str) else None
             )
-        if not is_deletion_event(document, self.policy.rule_prefix):
+        if isinstance(change, ConfigurationItemChange):
+            if not is_configuration_item_deletion(document):
+                return ChangeResult.about(
+                    change,
+                    Outcome.IGNORED,
+                    f"configuration item status {change.status!r} is not a deletion",
+                )
+        elif not is_deletion_event(document, self.policy.rule_prefix):
             return ChangeResult.about(change, Outcome.IGNORED, "not a deletion event")
         rejection = self._authenticity(change)
         if rejection:
             return ChangeResult.about(change, Outcome.REJECTED, rejection)
         return change
 
-    def _in_region(self, change: ComplianceChange, rule: Rule) -> list[ExceptionRecord]:
+    def _in_region(self, change: DeletionSignal, rule: Rule) -> list[ExceptionRecord]:
         """The rule's records in the event's region whose type admits the resource's (§5)."""
         return [
             r
@@ -175,9 +223,7 @@ class HandleComplianceChange:
             if _admits(r, rule, change)
         ]
 
-    def _candidates(
-        self, change: ComplianceChange, rule: Rule
-    ) -> tuple[list[ExceptionRecord], bool]:
+    def _candidates(self, change: DeletionSignal, rule: Rule) -> tuple[list[ExceptionRecord], bool]:
         """The records the event may close, and whether they were read by exact key.
 
         A simple Resource-ID rule's key is the resource's ID or its name, both exact: when
@@ -187,9 +233,29 @@ class HandleComplianceChange:
         Query finds (a name, when the ID's record is missing or closed; an ARN; a composite
         member), and the Query is the read. Either way, the records go through the same
         region, status and matching checks.
+
+        A configuration item names the resource exactly: a simple Resource-ID rule's
+        candidates are the records under its ID and its name, two GetItems and no Query; a
+        simple Resource-ARN rule's record under the recorded ARN, when open, is read by key.
         """
+        if isinstance(change, ConfigurationItemChange):
+            return self._item_candidates(change, rule)
         if rule.kind is ExceptionKind.SIMPLE_ID:
             record = self.store.get(RecordKey(change.account_id, rule.rule_id, change.resource_id))
+            if record is not None and _admits(record, rule, change) and not record.is_closed:
+                return [record], True
+        return self._in_region(change, rule), False
+
+    def _item_candidates(
+        self, change: ConfigurationItemChange, rule: Rule
+    ) -> tuple[list[ExceptionRecord], bool]:
+        """`_candidates` for a configuration item (name and ARN known)."""
+        if rule.kind is ExceptionKind.SIMPLE_ID:
+            keys = dict.fromkeys(k for k in (change.resource_id, change.resource_name) if k)
+            found = [self.store.get(RecordKey(change.account_id, rule.rule_id, k)) for k in keys]
+            return [r for r in found if r is not None and _admits(r, rule, change)], True
+        if rule.kind is ExceptionKind.SIMPLE_ARN and change.arn:
+            record = self.store.get(RecordKey(change.account_id, rule.rule_id, change.arn))
             if record is not None and _admits(record, rule, change) and not record.is_closed:
                 return [record], True
         return self._in_region(change, rule), False
@@ -203,35 +269,80 @@ class HandleComplianceChange:
         record = self.store.get(RecordKey(change.account_id, rule.rule_id, state.resource_name))
         return [record] if record is not None and _admits(record, rule, change) else []
 
-    def _authenticity(self, change: ComplianceChange) -> str | None:
+    def _authenticity(self, change: DeletionSignal) -> str | None:
+        where = "detail"
+        if isinstance(change, ConfigurationItemChange):
+            where += ".configurationItemSummary" if change.oversized else ".configurationItem"
         if change.envelope_account is not None and change.envelope_account != change.account_id:
             return (
                 f"envelope account {change.envelope_account!r} disagrees with "
-                f"detail.awsAccountId {change.account_id!r}"
+                f"{where}.awsAccountId {change.account_id!r}"
             )
         if change.envelope_region is not None and change.envelope_region != change.region:
             return (
                 f"envelope region {change.envelope_region!r} disagrees with "
-                f"detail.awsRegion {change.region!r}"
+                f"{where}.awsRegion {change.region!r}"
             )
         allowed = self.policy.allowed_accounts
         if allowed is not None and change.account_id not in allowed:
             return f"account {change.account_id} is not in ELM_ALLOWED_ACCOUNTS"
         return None
 
-    def _handle(self, change: ComplianceChange) -> ChangeResult:
+    def _handle(self, change: DeletionSignal) -> ChangeResult:
+        if isinstance(change, ConfigurationItemChange):
+            return self._handle_item(change)
         rule = self.rules.find_by_name(change.rule_name)
         if rule is None:
             return ChangeResult.about(change, Outcome.IGNORED, "rule not in the rules table")
+        return self._handle_rule(change, rule)
+
+    def _handle_item(self, change: ConfigurationItemChange) -> ChangeResult:
+        """A configuration item change: decided under each rule covering its type.
+
+        One AWS Config answer serves every rule (`_EventInventory`), and a transient error
+        under any rule fails the whole event: its retry finds what was already written
+        closed or recorded, so nothing is applied twice.
+        """
+        rules = self._item_rules(change)
+        if not rules:
+            return ChangeResult.about(
+                change,
+                Outcome.NO_MATCH,
+                f"no rule lists {change.resource_type} in its ResourceTypes",
+            )
+        handler = evolve(self, inventory=_EventInventory(self.inventory))
+        results = [(rule, handler._handle_rule(change, rule)) for rule in rules]
+        outcome = next(o for o in _RULES_RANK if any(r.outcome is o for _, r in results))
+        if outcome is Outcome.NO_MATCH:
+            return ChangeResult.about(
+                change,
+                outcome,
+                f"no exception names the resource under {len(rules)} rule(s) covering "
+                f"{change.resource_type}",
+            )
+        decided = [(rule, r) for rule, r in results if r.outcome is not Outcome.NO_MATCH]
+        return ChangeResult.about(
+            change,
+            outcome,
+            "; ".join(f"{rule.name}: {r.reason}" for rule, r in decided),
+            tuple(record for _, r in decided for record in r.records),
+            dry_run=any(r.dry_run for _, r in decided),
+            rule_name=",".join(rule.name for rule, _ in decided),
+        )
+
+    def _handle_rule(self, change: DeletionSignal, rule: Rule) -> ChangeResult:
+        """Steps 5 to 7 for one rule's partition."""
         in_region, exact = self._candidates(change, rule)
         if not in_region:
             return ChangeResult.about(
                 change, Outcome.NO_MATCH, "no exception for this account, rule and region"
             )
-        identity = ResourceIdentity(change.resource_type, change.resource_id)
+        identity = _identity(change)
         states: dict[str, ResourceState] = {}
         matched = _matching(in_region, rule, identity, change)
-        if exact:
+        # A configuration item names the resource: no Config answer is needed for its name.
+        name_unknown = isinstance(change, ComplianceChange)
+        if exact and isinstance(change, ComplianceChange):
             # The open record under the ID needs AWS Config's answer anyway; that answer
             # names the resource, and the record under its name is read by key as well.
             states.update(self._lookup(change, [change.resource_id]))
@@ -243,7 +354,7 @@ class HandleComplianceChange:
                     change.resource_type, change.resource_id, state.resource_name
                 )
                 matched = _matching(in_region, rule, identity, change)
-        elif _needs_name(in_region, matched):
+        elif name_unknown and _needs_name(in_region, matched):
             # A key may hold the resource's name, which only AWS Config can tell. The same
             # call confirms the resource and the companions of what matched by ID, below.
             states.update(self._lookup(change, _first_ask(in_region, rule, change)))
@@ -300,7 +411,7 @@ class HandleComplianceChange:
 
     def _namesake(
         self,
-        change: ComplianceChange,
+        change: DeletionSignal,
         rule: Rule,
         record: ExceptionRecord,
         identity: ResourceIdentity,
@@ -332,7 +443,7 @@ class HandleComplianceChange:
                         )
         return None
 
-    def _ask(self, change: ComplianceChange, ask: NamesakeAsk) -> Sequence[ResourceState]:
+    def _ask(self, change: DeletionSignal, ask: NamesakeAsk) -> Sequence[ResourceState]:
         if ask.by_name:
             return self.inventory.lookup_by_name(
                 change.account_id, change.region, ask.resource_type, ask.value
@@ -342,12 +453,12 @@ class HandleComplianceChange:
         )
         return list(found.values())
 
-    def _lookup(self, change: ComplianceChange, ids: Sequence[str]) -> Mapping[str, ResourceState]:
+    def _lookup(self, change: DeletionSignal, ids: Sequence[str]) -> Mapping[str, ResourceState]:
         return self.inventory.lookup(change.account_id, change.region, change.resource_type, ids)
 
     def _close(
         self,
-        change: ComplianceChange,
+        change: DeletionSignal,
         rule: Rule,
         record: ExceptionRecord,
         identity: ResourceIdentity,
@@ -387,23 +498,67 @@ def _needs_name(in_region: Sequence[ExceptionRecord], matched: Sequence[Exceptio
 
 
 def _first_ask(
-    in_region: Sequence[ExceptionRecord], rule: Rule, change: ComplianceChange
+    in_region: Sequence[ExceptionRecord], rule: Rule, change: DeletionSignal
 ) -> list[str]:
     """The IDs of the event's first Config call: its resource and the companions of what
-    matched by ID; empty when the event makes no Config call."""
-    identity = ResourceIdentity(change.resource_type, change.resource_id)
+    matched by ID (by ID or name, for a configuration item); empty when the event makes no
+    Config call."""
+    identity = _identity(change)
     matched = _matching(in_region, rule, identity, change)
     pending = [r for r in matched if _has_open_match(r, rule, identity, change)]
-    if not pending and not _needs_name(in_region, matched):
+    name_unknown = not isinstance(change, ConfigurationItemChange)
+    if not pending and not (name_unknown and _needs_name(in_region, matched)):
         return []
     return list(dict.fromkeys([change.resource_id, *_companions(pending, rule, identity, change)]))
+
+
+def _identity(change: DeletionSignal) -> ResourceIdentity:
+    """What the event says of the resource: a configuration item also gives name and ARN."""
+    if isinstance(change, ConfigurationItemChange):
+        return ResourceIdentity(
+            change.resource_type, change.resource_id, change.resource_name, change.arn
+        )
+    return ResourceIdentity(change.resource_type, change.resource_id)
+
+
+class _EventInventory:
+    """`ResourceInventory` for one event decided under several rules: each ID asked once.
+
+    Answers are remembered, not-reported IDs included, so the second rule's decision reuses
+    the first rule's Config call. Made per event and dropped with it.
+    """
+
+    def __init__(self, inner: ResourceInventory) -> None:
+        self._inner = inner
+        self._known: dict[tuple[str, str, str, str], ResourceState | None] = {}
+        self._by_name: dict[tuple[str, str, str, str], Sequence[ResourceState]] = {}
+
+    def lookup(
+        self, account_id: str, region: str, resource_type: str, resource_ids: Sequence[str]
+    ) -> Mapping[str, ResourceState]:
+        group = (account_id, region, resource_type)
+        missing = [i for i in dict.fromkeys(resource_ids) if (*group, i) not in self._known]
+        if missing:
+            found = self._inner.lookup(account_id, region, resource_type, missing)
+            self._known.update({(*group, i): found.get(i) for i in missing})
+        return {
+            i: state for i in resource_ids if (state := self._known.get((*group, i))) is not None
+        }
+
+    def lookup_by_name(
+        self, account_id: str, region: str, resource_type: str, resource_name: str
+    ) -> Sequence[ResourceState]:
+        key = (account_id, region, resource_type, resource_name)
+        if key not in self._by_name:
+            self._by_name[key] = self._inner.lookup_by_name(*key)
+        return self._by_name[key]
 
 
 def _result(update: RecordUpdate) -> RecordResult:
     return RecordResult(update.record_key, update.outcome, tuple(sorted(update.members_added)))
 
 
-def _admits(record: ExceptionRecord, rule: Rule, change: ComplianceChange) -> bool:
+def _admits(record: ExceptionRecord, rule: Rule, change: DeletionSignal) -> bool:
     """The record is in the event's region and its type admits the resource's (§5).
 
     Every read of candidates goes through this, whether by partition Query or by exact key.
@@ -417,7 +572,7 @@ def _keys_of(record: ExceptionRecord, rule: Rule) -> tuple[str, ...]:
     return record.members() if rule.kind is ExceptionKind.COMPOSITE else (record.key,)
 
 
-def _names(key: str, rule: Rule, identity: ResourceIdentity, change: ComplianceChange) -> bool:
+def _names(key: str, rule: Rule, identity: ResourceIdentity, change: DeletionSignal) -> bool:
     return key_matches(
         key, rule.exception_format, identity, account_id=change.account_id, region=change.region
     )
@@ -427,13 +582,13 @@ def _matching(
     records: Sequence[ExceptionRecord],
     rule: Rule,
     identity: ResourceIdentity,
-    change: ComplianceChange,
+    change: DeletionSignal,
 ) -> list[ExceptionRecord]:
     return [r for r in records if any(_names(k, rule, identity, change) for k in _keys_of(r, rule))]
 
 
 def _has_open_match(
-    record: ExceptionRecord, rule: Rule, identity: ResourceIdentity, change: ComplianceChange
+    record: ExceptionRecord, rule: Rule, identity: ResourceIdentity, change: DeletionSignal
 ) -> bool:
     if record.is_closed:
         return False
@@ -446,7 +601,7 @@ def _companions(
     records: Sequence[ExceptionRecord],
     rule: Rule,
     identity: ResourceIdentity,
-    change: ComplianceChange,
+    change: DeletionSignal,
 ) -> list[str]:
     """Other open members of matched composites that the same Config call can confirm."""
     if not _companions_askable(rule):
@@ -466,7 +621,7 @@ def _confirmed(
     record: ExceptionRecord,
     rule: Rule,
     identity: ResourceIdentity,
-    change: ComplianceChange,
+    change: DeletionSignal,
     states: Mapping[str, ResourceState],
 ) -> frozenset[str]:
     """The record's keys or members confirmed deleted."""

@@ -97,6 +97,13 @@ class RuleCatalog(Protocol):
         """The rule of that id, or None."""
         ...
 
+    def find_by_resource_type(self, resource_type: str) -> list[Rule]:
+        """The readable rules whose `ResourceTypes` include ``resource_type``, by `RuleId`.
+
+        Rules without `ResourceTypes` are never returned (see `rules_by_resource_type`).
+        """
+        ...
+
     def list_rules(self) -> list[Rule]:
         """Every readable rule (unreadable items are skipped: see `unreadable`)."""
         ...

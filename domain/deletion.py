@@ -1,9 +1,9 @@
-"""The one definition of "a deletion event".
+"""The one definition of "a deletion event", for each of the two signals.
 
-The same pattern is rendered into the EventBridge rules of the templates and evaluated by
+The same patterns are rendered into the EventBridge rules of the templates and evaluated by
 the handler (defence in depth), so the two cannot drift apart. The matcher below implements
-the subset of EventBridge pattern syntax the pattern uses: lists of literal alternatives and
-``{"prefix": ...}`` alternatives, nested under objects.
+the subset of EventBridge pattern syntax the patterns use: lists of literal alternatives and
+``{"prefix": ...}`` alternatives, nested under objects, and ``"$or"`` over sub-patterns.
 """
 
 from __future__ import annotations
@@ -12,11 +12,20 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
+from domain.events import (
+    CONFIGURATION_ITEM_DETAIL_TYPE,
+    CONFIGURATION_ITEM_MESSAGE_TYPE,
+    DELETED_ITEM_STATUSES,
+    OVERSIZED_ITEM_MESSAGE_TYPE,
+)
+
 __all__ = [
     "DELETED_ANNOTATION_PREFIX",
     "EXCEPTION_ANNOTATIONS",
     "compile_pattern",
+    "configuration_item_pattern",
     "deletion_pattern",
+    "is_configuration_item_deletion",
     "is_deletion_event",
     "matches_pattern",
 ]
@@ -53,6 +62,38 @@ def deletion_pattern(rule_prefix: str = "") -> dict[str, Any]:
     }
 
 
+def configuration_item_pattern() -> dict[str, Any]:
+    """The EventBridge pattern of AWS Config's own record of a deleted resource.
+
+    A configuration item change whose item (or, in the oversized notification, its summary)
+    has a deleted status. It names no rule, so there is no prefix: every environment
+    forwards the same deletions, and each handler keeps the rules of its own prefix. Only
+    deletions: a busy account records thousands of other changes an hour.
+    """
+    statuses = list(DELETED_ITEM_STATUSES)
+    return {
+        "source": ["aws.config"],
+        "detail-type": [CONFIGURATION_ITEM_DETAIL_TYPE],
+        "detail": {
+            "$or": [
+                {
+                    "messageType": [CONFIGURATION_ITEM_MESSAGE_TYPE],
+                    "configurationItem": {"configurationItemStatus": statuses},
+                },
+                {
+                    "messageType": [OVERSIZED_ITEM_MESSAGE_TYPE],
+                    "configurationItemSummary": {"configurationItemStatus": statuses},
+                },
+            ]
+        },
+    }
+
+
+def is_configuration_item_deletion(event: Mapping[str, Any]) -> bool:
+    """True when the raw event satisfies `configuration_item_pattern`."""
+    return _compiled_item_pattern(event)
+
+
 def is_deletion_event(event: Mapping[str, Any], rule_prefix: str = "") -> bool:
     """True when the raw event satisfies the deletion pattern of ``rule_prefix``."""
     return _compiled_pattern(rule_prefix)(event)
@@ -71,16 +112,21 @@ def matches_pattern(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> boo
 
 def compile_pattern(pattern: Mapping[str, Any]) -> Callable[[Any], bool]:
     """A predicate equivalent to ``pattern``; raises ValueError for an unsupported operator."""
+    alternatives = [compile_pattern(p) for p in pattern.get("$or", ())]
     checks = [
         (field, compile_pattern(expected) if isinstance(expected, dict) else _leaf(expected))
         for field, expected in pattern.items()
+        if field != "$or"
     ]
 
     def matches(event: Any) -> bool:
         # dict first: decoded JSON always is one, and a Mapping check is an ABC lookup.
         if type(event) is not dict and not isinstance(event, Mapping):
             return False
-        return all(field in event and check(event[field]) for field, check in checks)
+        if not all(field in event and check(event[field]) for field, check in checks):
+            return False
+        # "$or": the object matches when any one of its sub-patterns does, too.
+        return not alternatives or any(alternative(event) for alternative in alternatives)
 
     return matches
 
@@ -114,3 +160,6 @@ def _leaf(alternatives: list[Any]) -> Callable[[Any], bool]:
         return one(actual)
 
     return matches
+
+
+_compiled_item_pattern = compile_pattern(configuration_item_pattern())

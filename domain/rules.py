@@ -7,7 +7,14 @@ from enum import Enum
 
 from attrs import field, frozen
 
-__all__ = ["ExceptionFormat", "ExceptionKind", "ExceptionType", "Rule", "rules_by_name"]
+__all__ = [
+    "ExceptionFormat",
+    "ExceptionKind",
+    "ExceptionType",
+    "Rule",
+    "rules_by_name",
+    "rules_by_resource_type",
+]
 
 
 class ExceptionFormat(Enum):
@@ -64,3 +71,15 @@ def rules_by_name(rules: Iterable[Rule]) -> dict[str, Rule]:
     for rule in rules:
         index.setdefault(rule.name, rule)
     return index
+
+
+def rules_by_resource_type(rules: Iterable[Rule]) -> dict[str, tuple[Rule, ...]]:
+    """An index of ``rules`` by each type in their `ResourceTypes`, each list by `RuleId`.
+
+    A rule without `ResourceTypes` is in no list: nothing says which deletions concern it.
+    """
+    index: dict[str, list[Rule]] = {}
+    for rule in sorted(rules, key=lambda r: r.rule_id):
+        for resource_type in rule.resource_types:
+            index.setdefault(resource_type, []).append(rule)
+    return {resource_type: tuple(listed) for resource_type, listed in index.items()}

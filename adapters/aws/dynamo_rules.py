@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.aws.dynamo_items import RULES_HASH_KEY, MalformedItemError, rule_from_item
 from adapters.aws.errors import translated
 from application.ports import UnreadableRule, unreadable_rule_error
-from domain.rules import Rule, rules_by_name
+from domain.rules import Rule, rules_by_name, rules_by_resource_type
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CACHE_SECONDS", "DynamoRuleCatalog"]
 
 DEFAULT_CACHE_SECONDS = 300.0
+# By id, by name, the unreadable items, by resource type.
+_Indexes = tuple[
+    dict[int, Rule], dict[str, Rule], list["UnreadableRule"], dict[str, tuple[Rule, ...]]
+]
 _LOG = logging.getLogger(__name__)
 
 
@@ -46,8 +50,8 @@ class DynamoRuleCatalog:
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        # (by id, by name), replaced whole on refresh so readers never see a half-made pair.
-        self._rules: tuple[dict[int, Rule], dict[str, Rule], list[UnreadableRule]] | None = None
+        # Replaced whole on refresh so readers never see a half-made index.
+        self._rules: _Indexes | None = None
         self._loaded_at = 0.0
 
     @property
@@ -57,7 +61,7 @@ class DynamoRuleCatalog:
 
     def find_by_name(self, rule_name: str) -> Rule | None:
         """The rule of that name, or None."""
-        _, by_name, unreadable = self._cached()
+        _, by_name, unreadable, _ = self._cached()
         rule = by_name.get(rule_name)
         if rule is None and (error := unreadable_rule_error(rule_name, unreadable)):
             raise error
@@ -66,6 +70,10 @@ class DynamoRuleCatalog:
     def get(self, rule_id: int) -> Rule | None:
         """The rule of that id, or None."""
         return self._cached()[0].get(rule_id)
+
+    def find_by_resource_type(self, resource_type: str) -> list[Rule]:
+        """The rules listing ``resource_type`` in their `ResourceTypes`, from the cache."""
+        return list(self._cached()[3].get(resource_type, ()))
 
     def list_rules(self) -> list[Rule]:
         """Every rule, by id."""
@@ -112,12 +120,17 @@ class DynamoRuleCatalog:
         with self._lock:
             self._rules = None
 
-    def _cached(self) -> tuple[dict[int, Rule], dict[str, Rule], list[UnreadableRule]]:
+    def _cached(self) -> _Indexes:
         with self._lock:
             now = self._monotonic()
             if self._rules is None or now - self._loaded_at >= self._cache_seconds:
                 by_id, unreadable = self._load()
-                self._rules = (by_id, rules_by_name(by_id.values()), unreadable)
+                self._rules = (
+                    by_id,
+                    rules_by_name(by_id.values()),
+                    unreadable,
+                    rules_by_resource_type(by_id.values()),
+                )
                 self._loaded_at = now
             return self._rules
 

@@ -7,7 +7,7 @@ import threading
 from attrs import define, field
 
 from application.ports import UnreadableRule, unreadable_rule_error
-from domain.rules import Rule, rules_by_name
+from domain.rules import Rule, rules_by_name, rules_by_resource_type
 
 __all__ = ["InMemoryRuleCatalog"]
 
@@ -19,6 +19,7 @@ class InMemoryRuleCatalog:
     _rules: dict[int, Rule] = field(factory=dict)
     lookups: int = 0
     _by_name: dict[str, Rule] = field(factory=dict, repr=False)
+    _by_type: dict[str, tuple[Rule, ...]] = field(factory=dict, repr=False)
     _unreadable: list[UnreadableRule] = field(factory=list, repr=False)
     _lock: threading.Lock = field(factory=threading.Lock, repr=False)
 
@@ -34,6 +35,11 @@ class InMemoryRuleCatalog:
         with self._lock:
             return self._rules.get(rule_id)
 
+    def find_by_resource_type(self, resource_type: str) -> list[Rule]:
+        with self._lock:
+            self.lookups += 1
+            return list(self._by_type.get(resource_type, ()))
+
     def list_rules(self) -> list[Rule]:
         with self._lock:
             return sorted(self._rules.values(), key=lambda r: r.rule_id)
@@ -42,6 +48,7 @@ class InMemoryRuleCatalog:
         with self._lock:
             self._rules[rule.rule_id] = rule
             self._by_name = rules_by_name(self._rules.values())
+            self._by_type = rules_by_resource_type(self._rules.values())
 
     def unreadable(self) -> list[UnreadableRule]:
         with self._lock:

@@ -1,5 +1,6 @@
-"""Real-shaped "Config Rules Compliance Change" events, for scenarios, the local pipeline,
-tests and benchmarks. AWS Config sends these; ELM only ever builds them to simulate it."""
+"""Real-shaped AWS Config events ("Config Rules Compliance Change" and "Config Configuration
+Item Change"), for scenarios, the local pipeline, tests and benchmarks. AWS Config sends
+these; ELM only ever builds them to simulate it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ import uuid
 from typing import Any
 
 from domain.deletion import DELETED_ANNOTATION_PREFIX, EXCEPTION_ANNOTATIONS
+from domain.events import (
+    CONFIGURATION_ITEM_DETAIL_TYPE,
+    CONFIGURATION_ITEM_MESSAGE_TYPE,
+    OVERSIZED_ITEM_MESSAGE_TYPE,
+)
 
-__all__ = ["compliance_change_event", "deletion_event"]
+__all__ = ["compliance_change_event", "configuration_item_event", "deletion_event"]
 
 _TIME = "2026-03-04T10:15:30Z"
 
@@ -98,3 +104,72 @@ def _evaluation(
     if annotation is not None:
         result["annotation"] = annotation
     return result
+
+
+def configuration_item_event(
+    *,
+    account_id: str,
+    region: str,
+    resource_type: str,
+    resource_id: str,
+    resource_name: str | None = None,
+    arn: str | None = None,
+    status: str = "ResourceDeleted",
+    change_type: str | None = "DELETE",
+    oversized: bool = False,
+    event_id: str | None = None,
+    envelope_account: str | None = None,
+    envelope_region: str | None = None,
+    time: str = _TIME,
+) -> dict[str, Any]:
+    """A "Config Configuration Item Change" event: by default, a deleted resource's record.
+
+    ``oversized`` gives the form AWS Config sends when the item is too large for a
+    notification: a `configurationItemSummary` (with the change type in it) instead of the
+    `configurationItem` and its `configurationItemDiff`.
+    """
+    item: dict[str, Any] = {
+        "configurationItemVersion": "1.3",
+        "configurationItemCaptureTime": time,
+        "configurationStateId": 1764321238204,
+        "awsAccountId": account_id,
+        "configurationItemStatus": status,
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "resourceName": resource_name,
+        "ARN": arn,
+        "awsRegion": region,
+        "availabilityZone": "Not Applicable",
+        "configurationStateMd5Hash": "",
+    }
+    detail: dict[str, Any] = {"recordVersion": "1.3", "notificationCreationTime": time}
+    if oversized:
+        detail["messageType"] = OVERSIZED_ITEM_MESSAGE_TYPE
+        detail["configurationItemSummary"] = {"changeType": change_type, **item}
+        detail["s3DeliverySummary"] = {
+            "s3BucketLocation": f"config-bucket-{account_id}/AWSLogs/{account_id}/Config",
+            "errorCode": None,
+            "errorMessage": None,
+        }
+    else:
+        detail["messageType"] = CONFIGURATION_ITEM_MESSAGE_TYPE
+        detail["configurationItemDiff"] = {"changedProperties": {}, "changeType": change_type}
+        detail["configurationItem"] = {
+            "relatedEvents": [],
+            "relationships": [],
+            "configuration": None,
+            "supplementaryConfiguration": {},
+            "tags": {},
+            **item,
+        }
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": CONFIGURATION_ITEM_DETAIL_TYPE,
+        "source": "aws.config",
+        "account": envelope_account or account_id,
+        "time": time,
+        "region": envelope_region or region,
+        "resources": [arn] if arn else [],
+        "detail": detail,
+    }

@@ -74,3 +74,36 @@ def test_add_replaces_a_rule_of_the_same_id(catalog: RuleCatalog) -> None:
     assert catalog.get(7) == renamed
     assert catalog.find_by_name("sg-open-ingress") is None
     assert catalog.list_rules() == [renamed]
+
+
+def test_find_by_resource_type_returns_the_rules_listing_it(catalog: RuleCatalog) -> None:
+    other_sg_rule = Rule(
+        2,
+        "sg-tagged",
+        ExceptionFormat.RESOURCE_ID,
+        ExceptionType.SIMPLE,
+        frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::Volume"}),
+    )
+    for rule in (SG_RULE, S3_RULE, VOLUME_RULE, other_sg_rule):
+        catalog.add(rule)
+
+    assert catalog.find_by_resource_type("AWS::EC2::SecurityGroup") == [other_sg_rule, SG_RULE]
+    assert catalog.find_by_resource_type("AWS::EC2::Snapshot") == [VOLUME_RULE]
+    # S3_RULE lists no ResourceTypes: it is never a candidate by type.
+    assert catalog.find_by_resource_type("AWS::S3::Bucket") == []
+
+
+def test_find_by_resource_type_sees_a_rule_given_its_types_later(catalog: RuleCatalog) -> None:
+    catalog.add(S3_RULE)
+    assert catalog.find_by_resource_type("AWS::S3::Bucket") == []
+
+    typed = Rule(
+        S3_RULE.rule_id,
+        S3_RULE.name,
+        S3_RULE.exception_format,
+        S3_RULE.exception_type,
+        frozenset({"AWS::S3::Bucket"}),
+    )
+    catalog.add(typed)
+
+    assert catalog.find_by_resource_type("AWS::S3::Bucket") == [typed]

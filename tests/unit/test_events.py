@@ -98,6 +98,10 @@ def test_samples_directory_holds_only_the_samples_this_suite_knows() -> None:
         "not-a-deletion.json",
         "forged-account.json",
         "malformed-missing-resource-id.json",
+        # Configuration item changes: tests/unit/test_configuration_item.py.
+        "ci-deleted-security-group.json",
+        "ci-oversized-deleted-role.json",
+        "ci-updated-not-a-deletion.json",
     }
     assert {p.name for p in EVENTS.glob("*.json")} == known
 

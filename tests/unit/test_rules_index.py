@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.rules import ExceptionFormat, ExceptionType, Rule, rules_by_name
+from domain.rules import ExceptionFormat, ExceptionType, Rule, rules_by_name, rules_by_resource_type
 
 
 def _rule(rule_id: int, name: str) -> Rule:
@@ -22,3 +22,21 @@ def test_of_two_rules_sharing_a_name_the_first_wins() -> None:
 
     assert rules_by_name([first, second])["sg-open"] is first
     assert rules_by_name([second, first])["sg-open"] is second
+
+
+def test_rules_are_indexed_by_each_of_their_resource_types_in_rule_id_order() -> None:
+    sg = Rule(
+        5, "sg", ExceptionFormat.RESOURCE_ID, ExceptionType.SIMPLE, frozenset({"AWS::EC2::SG"})
+    )
+    both = Rule(
+        2,
+        "both",
+        ExceptionFormat.RESOURCE_ID,
+        ExceptionType.SIMPLE,
+        frozenset({"AWS::EC2::SG", "AWS::EC2::Volume"}),
+    )
+    untyped = _rule(1, "untyped")
+
+    index = rules_by_resource_type([sg, untyped, both])
+
+    assert index == {"AWS::EC2::SG": (both, sg), "AWS::EC2::Volume": (both,)}
