@@ -15,14 +15,14 @@ carried from one batch (or invocation) to the next.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from attrs import evolve
 
 from application.errors import TransientError
 from application.handle_change import HandleComplianceChange, LookupRequest
-from application.ports import ExceptionStore, ResourceInventory, ResourceState
+from application.ports import ExceptionStore, ResourceInventory, ResourceState, UnreadableItem
 from domain.lifecycle import RecordUpdate
 from domain.records import ExceptionRecord, RecordKey
 
@@ -46,6 +46,7 @@ class PrefetchingInventory:
         self._inner = inner
         self._expected: dict[_Group, dict[str, None]] = {}
         self._known: dict[_Group, dict[str, ResourceState | None]] = {}
+        self._named: dict[tuple[str, str, str, str], Sequence[ResourceState]] = {}
 
     def expect(self, requests: Iterable[LookupRequest]) -> None:
         """Note the IDs the batch will ask about, grouped by account, region and type."""
@@ -79,8 +80,16 @@ class PrefetchingInventory:
     def lookup_by_name(
         self, account_id: str, region: str, resource_type: str, resource_name: str
     ) -> Sequence[ResourceState]:
-        """Straight to the inner inventory (the event path never looks up by name)."""
-        return self._inner.lookup_by_name(account_id, region, resource_type, resource_name)
+        """As `ResourceInventory.lookup_by_name`, each name asked at most once per batch.
+
+        The event path asks by name only for the namesake check (`domain.matching`), which
+        cannot be known before the records are read, so names are not prefetched; a name
+        two events of the batch ask about costs one call. A failure is not remembered.
+        """
+        key = (account_id, region, resource_type, resource_name)
+        if key not in self._named:
+            self._named[key] = self._inner.lookup_by_name(*key)
+        return self._named[key]
 
     def _fetch(self, key: _Group, ids: list[str]) -> dict[str, ResourceState | None]:
         found = self._inner.lookup(*key, ids)
@@ -128,9 +137,11 @@ class BatchReadStore:
         self._inner.add(record)
         self._forget(record.record_key)
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
         """Straight to the inner store."""
-        return self._inner.scan_open(page_size)
+        return self._inner.scan_open(page_size, on_unreadable)
 
     def scan_all(self) -> Iterator[ExceptionRecord]:
         """Straight to the inner store."""

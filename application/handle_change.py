@@ -477,6 +477,7 @@ class HandleComplianceChange:
                 now=self.clock.now(),
                 retention_days=self.policy.retention_days,
                 resource_type=change.resource_type,
+                rule_types=rule.resource_types,
             )
 
         decision = write_decision(

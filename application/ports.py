@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -23,6 +23,7 @@ __all__ = [
     "ResourceState",
     "RuleCatalog",
     "Timer",
+    "UnreadableItem",
     "UnreadableRule",
     "unreadable_rule_error",
 ]
@@ -116,6 +117,14 @@ class RuleCatalog(Protocol):
         ...
 
 
+@frozen
+class UnreadableItem:
+    """An exception item that does not read as a record: which one, and why."""
+
+    item: str
+    reason: str
+
+
 class ExceptionStore(Protocol):
     """`Config-ResourceExceptions`: the exception records."""
 
@@ -139,8 +148,14 @@ class ExceptionStore(Protocol):
         """Register (or replace) a record."""
         ...
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
-        """Every open record, page by page (for the reconciliation sweep)."""
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
+        """Every open record, page by page (for the reconciliation sweep).
+
+        An item that does not read as a record raises `RecordFormatError`, unless
+        ``on_unreadable`` is given: then it is handed that, and the scan goes on.
+        """
         ...
 
     def scan_all(self) -> Iterator[ExceptionRecord]:

@@ -50,6 +50,7 @@ from application.sweep_plan import (
     unknown_type_reason,
 )
 from application.sweep_report import (
+    ExpiringRecord,
     GroupFailure,
     GroupKey,
     NoProgress,
@@ -66,6 +67,7 @@ from domain.records import ExceptionRecord
 from domain.rules import Rule
 
 __all__ = [
+    "ExpiringRecord",
     "GroupFailure",
     "GroupKey",
     "NoProgress",
@@ -163,19 +165,22 @@ class Reconcile:
             stopped=stopped,
             scan_failure=plan.scan_failure,
             name_calls=tally.name_calls,
+            expiring=tuple(tally.expiring),
+            unreadable=tuple(tally.unreadable),
         )
 
     def _plan(self, request: SweepRequest, pacer: _Pacer, tally: Tally) -> Plan:
         """One Scan pass: the records in scope, grouped; the others counted and listed.
 
-        A failed or unreadable page ends the pass; the records read before it are still
-        swept, and the report says the table was not read whole.
+        A failed page ends the pass; the records read before it are still swept, and the
+        report says the table was not read whole. An item that does not read as a record is
+        listed in the report with its reason and skipped: one bad item ends nothing.
         """
         plan = Plan()
         page = self.limits.page_size
         try:
             rules = {r.rule_id: r for r in self.rules.list_rules()}
-            for record in self.store.scan_open(page):
+            for record in self.store.scan_open(page, tally.unreadable.append):
                 plan.scanned += 1
                 if plan.scanned % page == 0 and pacer.expired():
                     return Plan(
@@ -213,6 +218,9 @@ class Reconcile:
             # written, and not listed (a shared table may hold many of them).
             tally.add(record, SweepOutcome.OUT_OF_SCOPE)
             return
+        if record.ttl is not None:
+            # Open, yet DynamoDB will delete it: listed whatever the sweep decides for it.
+            tally.expiring.append(ExpiringRecord(record.record_key, record.region, record.ttl))
         resource_type = resource_type_of(record, rule)
         if resource_type is None:
             tally.note(record, SweepOutcome.UNKNOWN_TYPE, unknown_type_reason(rule))
@@ -315,6 +323,7 @@ class Reconcile:
                 now=self.clock.now(),
                 retention_days=self.policy.retention_days,
                 resource_type=group.resource_type,
+                rule_types=item.rule.resource_types,
             )
 
         decision = write_decision(

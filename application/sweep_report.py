@@ -13,10 +13,12 @@ from typing import Protocol
 
 from attrs import define, field, frozen
 
+from application.ports import UnreadableItem
 from domain.events import is_account_id, is_region_name
 from domain.records import ExceptionRecord, RecordKey
 
 __all__ = [
+    "ExpiringRecord",
     "GroupFailure",
     "GroupKey",
     "NoProgress",
@@ -98,6 +100,19 @@ class RecordNote:
 
 
 @frozen
+class ExpiringRecord:
+    """An open record that carries a `TTL`: DynamoDB deletes it when that time passes.
+
+    ELM sets `TTL` only when it closes a record, so an open one with a TTL was re-opened by
+    hand without removing it (`elm exceptions reopen` removes it).
+    """
+
+    record_key: RecordKey
+    region: str
+    ttl: int
+
+
+@frozen
 class GroupFailure:
     """A group whose Config call or write failed; its unsettled records are counted `failed`."""
 
@@ -133,6 +148,10 @@ class SweepReport:
     scan_failure: str | None = None
     name_calls: int = 0
     """Of `config_calls`, those asking by name (one a name), not by up to 20 IDs."""
+    expiring: tuple[ExpiringRecord, ...] = ()
+    """Open records in scope that DynamoDB will delete: they carry a `TTL`."""
+    unreadable: tuple[UnreadableItem, ...] = ()
+    """Items the scan could not read as records: skipped, each named with its reason."""
 
     @property
     def complete(self) -> bool:
@@ -175,6 +194,8 @@ class Tally:
     changes: list[RecordNote] = field(factory=list)
     unresolved: list[RecordNote] = field(factory=list)
     failures: list[GroupFailure] = field(factory=list)
+    expiring: list[ExpiringRecord] = field(factory=list)
+    unreadable: list[UnreadableItem] = field(factory=list)
     config_calls: int = 0
     name_calls: int = 0
 

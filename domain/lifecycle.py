@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import assert_never
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from domain.outcomes import Outcome
 from domain.records import (
@@ -23,9 +24,11 @@ __all__ = [
     "Closure",
     "Duplicate",
     "RecordUpdate",
+    "Reopening",
     "Trigger",
     "apply_update",
     "decide",
+    "written_type",
 ]
 
 TIMESTAMP_FORMAT = "%m/%d/%Y %H:%M:%S"
@@ -62,7 +65,7 @@ class RecordUpdate:
     expected_deleted_count: int
     members_added: frozenset[str]
     history: tuple[HistoryEntry, ...]
-    resource_type: str
+    resource_type: str | None
     last_modified_by: str
     update_timestamp: str
     closure: Closure | None
@@ -89,11 +92,14 @@ def decide(
     now: datetime,
     retention_days: int,
     resource_type: str,
+    rule_types: Collection[str],
 ) -> RecordUpdate | Duplicate:
     """The transition of ``record`` given the keys or members confirmed deleted.
 
     ``confirmed`` holds the record's own key (simple kinds) or the members (composite) that
-    AWS Config confirmed deleted; anything else in it is ignored.
+    AWS Config confirmed deleted; anything else in it is ignored. ``resource_type`` is the
+    type of what was deleted and ``rule_types`` the rule's `ResourceTypes`: together they
+    decide which `ResourceType` the write may set (`written_type`).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
@@ -119,11 +125,62 @@ def decide(
         expected_deleted_count=len(record.deleted_members),
         members_added=added,
         history=history,
-        resource_type=resource_type,
+        resource_type=written_type(record, kind, resource_type, rule_types),
         last_modified_by=ELM_AUTOMATION,
         update_timestamp=now.strftime(TIMESTAMP_FORMAT),
         closure=Closure(ttl=_ttl(now, retention_days)) if complete else None,
     )
+
+
+@frozen
+class Reopening:
+    """Someone re-opens a record: it covers all its members again and never expires.
+
+    ELM's `TTL` is removed (DynamoDB would otherwise delete an active exception), and so is
+    `DeletedMembers`: an open composite waits for each member's deletion anew. History is
+    kept. Written only if the record exists.
+    """
+
+    record_key: RecordKey
+    status: str
+    last_modified_by: str
+    update_timestamp: str
+
+    @classmethod
+    def of(cls, record_key: RecordKey, *, status: str, by: str, now: datetime) -> Reopening:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        if not status or status == CLOSED_STATUS:
+            raise ValueError(f"a re-opened record's status cannot be {status!r}")
+        return cls(record_key, status, by, now.strftime(TIMESTAMP_FORMAT))
+
+    def applied_to(self, record: ExceptionRecord) -> ExceptionRecord:
+        """The record as it is after the write (used by the in-memory store)."""
+        return evolve(
+            record,
+            status=self.status,
+            ttl=None,
+            deleted_members=frozenset(),
+            last_modified_by=self.last_modified_by,
+            update_timestamp=self.update_timestamp,
+        )
+
+
+def written_type(
+    record: ExceptionRecord, kind: ExceptionKind, resource_type: str, rule_types: Collection[str]
+) -> str | None:
+    """The `ResourceType` a write sets on ``record``, or None to leave the attribute alone.
+
+    Never one that disagrees with the record's own. A simple key names the one resource that
+    was deleted, so its type is known. A composite's members may be of several types under a
+    rule of several types: its type is set only when every member must be of one type (the
+    record already says so, or the rule has that type alone).
+    """
+    if record.resource_type:
+        return record.resource_type if record.resource_type == resource_type else None
+    if kind is not ExceptionKind.COMPOSITE:
+        return resource_type
+    return resource_type if set(rule_types) == {resource_type} else None
 
 
 def apply_update(record: ExceptionRecord, update: RecordUpdate) -> ExceptionRecord:
@@ -133,7 +190,7 @@ def apply_update(record: ExceptionRecord, update: RecordUpdate) -> ExceptionReco
         region=record.region,
         status=update.closure.status if update.closure else record.status,
         ttl=update.closure.ttl if update.closure else record.ttl,
-        resource_type=update.resource_type,
+        resource_type=update.resource_type or record.resource_type,
         deleted_members=record.deleted_members | update.members_added,
         history=record.history + update.history,
         last_modified_by=update.last_modified_by,

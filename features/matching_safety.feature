@@ -100,3 +100,30 @@ Feature: An exception is closed only when it can name nothing but the deleted re
       | arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/50dc6c495c0c9188    | closed   |
       | arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/50dc6c495c0c918     | no-match |
       | arn:aws:elasticloadbalancing:eu-west-1:444455556666:loadbalancer/app/web/50dc6c495c0c9188    | no-match |
+
+  Scenario: A group under a rule of several kinds closes without claiming one kind for itself
+    Given the rule "data-rule" over buckets and functions whose exceptions name a group of resources by their IDs
+    And account 111122223333 has an exception for "fn-1,bk-1" under "data-rule" in eu-west-1
+    And the inventory shows the function "fn-1" of account 111122223333 in eu-west-1 as deleted
+    And the inventory shows the bucket "bk-1" of account 111122223333 in eu-west-1 as deleted
+    When the deletion of the function "fn-1" in account 111122223333, eu-west-1 is reported for "data-rule"
+    And the deletion of the bucket "bk-1" in account 111122223333, eu-west-1 is reported for "data-rule"
+    Then the outcomes are "member-deleted, closed"
+    And the exception for "fn-1,bk-1" of account 111122223333 under "data-rule" is closed
+    And the exception for "fn-1,bk-1" of account 111122223333 under "data-rule" records no kind
+
+  Scenario: A group under a rule of one kind records that kind when it closes
+    Given the rule "ebs-rule" over volumes whose exceptions name a group of resources by their IDs
+    And account 111122223333 has an exception for "vol-1,vol-2" under "ebs-rule" in eu-west-1
+    And the inventory shows the volumes "vol-1,vol-2" of account 111122223333 in eu-west-1 as deleted
+    When the deletion of the volume "vol-1" in account 111122223333, eu-west-1 is reported for "ebs-rule"
+    Then the outcome is "closed"
+    And the exception for "vol-1,vol-2" of account 111122223333 under "ebs-rule" records the kind volume
+
+  Scenario: A simple exception records the kind of the resource whose deletion closed it
+    Given the rule "any-rule" whose exceptions name one resource by its ID
+    And account 111122223333 has an exception for "sg-1" under "any-rule" in eu-west-1
+    And the inventory shows the security group "sg-1" of account 111122223333 in eu-west-1 as deleted
+    When the deletion of the security group "sg-1" in account 111122223333, eu-west-1 is reported for "any-rule"
+    Then the outcome is "closed"
+    And the exception for "sg-1" of account 111122223333 under "any-rule" records the kind security group

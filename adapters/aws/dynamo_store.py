@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from adapters.aws.dynamo_items import (
     EXCEPTIONS_HASH_KEY,
+    MalformedItemError,
     history_to_attribute,
     item_key,
     record_from_item,
     record_to_item,
 )
 from adapters.aws.errors import translated
-from domain.lifecycle import RecordUpdate
+from application.ports import UnreadableItem
+from domain.lifecycle import RecordUpdate, Reopening
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 
 if TYPE_CHECKING:
@@ -94,9 +96,14 @@ class DynamoExceptionStore:
             ":closed": {"S": CLOSED_STATUS},
             ":by": {"S": update.last_modified_by},
             ":stamp": {"S": update.update_timestamp},
-            ":type": {"S": update.resource_type},
         }
         conditions = ["attribute_exists(#pk)", "#status <> :closed"]
+        sets = ["#by = :by", "#stamp = :stamp"]
+        if update.resource_type is not None:
+            # Set only on a record without one or with this one: never overwrite another.
+            values[":type"] = {"S": update.resource_type}
+            conditions.append("(attribute_not_exists(#type) OR #type = :type)")
+            sets.append("#type = :type")
         if update.expected_deleted_count == 0:
             conditions.append("attribute_not_exists(#deleted)")
         else:
@@ -105,7 +112,6 @@ class DynamoExceptionStore:
             for index, member in enumerate(sorted(update.members_added)):
                 values[f":m{index}"] = {"S": member}
                 conditions.append(f"NOT contains(#deleted, :m{index})")
-        sets = ["#by = :by", "#stamp = :stamp", "#type = :type"]
         if update.history:
             values[":empty"] = {"L": []}
             values[":entries"] = history_to_attribute(update.history)
@@ -131,6 +137,27 @@ class DynamoExceptionStore:
                 ExpressionAttributeValues=values,
             )
 
+    def reopen(self, reopening: Reopening) -> None:
+        """One UpdateItem, if the item exists: status, who and when; `TTL` and
+        `DeletedMembers` removed. Every other attribute, History included, is kept."""
+        with translated(f"re-open {self._describe(reopening.record_key)}"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=item_key(reopening.record_key),
+                UpdateExpression=(
+                    "SET #status = :status, #by = :by, #stamp = :stamp REMOVE #ttl, #deleted"
+                ),
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={
+                    k: _NAMES[k] for k in ("#pk", "#status", "#by", "#stamp", "#ttl", "#deleted")
+                },
+                ExpressionAttributeValues={
+                    ":status": {"S": reopening.status},
+                    ":by": {"S": reopening.last_modified_by},
+                    ":stamp": {"S": reopening.update_timestamp},
+                },
+            )
+
     def add(self, record: ExceptionRecord) -> None:
         """Register (or replace) a record: a PutItem, for registration only."""
         self.put_item(record_to_item(record))
@@ -145,10 +172,17 @@ class DynamoExceptionStore:
             self._client.put_item(TableName=self._table, Item=dict(item))
         return record
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
-        """Every open record, one Scan page at a time (the sweep only)."""
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
+        """Every open record, one Scan page at a time (the sweep only).
+
+        With ``on_unreadable``, an item that does not read as a record is handed to it
+        (its key and the reason) and skipped: one bad item does not end the pass.
+        """
         yield from self._scan(
             page_size,
+            on_unreadable,
             FilterExpression="attribute_not_exists(#status) OR #status <> :closed",
             ExpressionAttributeNames={"#status": "ExceptionStatus"},
             ExpressionAttributeValues={":closed": {"S": CLOSED_STATUS}},
@@ -156,9 +190,14 @@ class DynamoExceptionStore:
 
     def scan_all(self) -> Iterator[ExceptionRecord]:
         """Every record, one Scan page at a time (listing)."""
-        yield from self._scan(100)
+        yield from self._scan(100, None)
 
-    def _scan(self, page_size: int, **filters: Any) -> Iterator[ExceptionRecord]:
+    def _scan(
+        self,
+        page_size: int,
+        on_unreadable: Callable[[UnreadableItem], None] | None,
+        **filters: Any,
+    ) -> Iterator[ExceptionRecord]:
         start: dict[str, AttributeValueTypeDef] | None = None
         while True:
             request: dict[str, Any] = {"TableName": self._table, "Limit": page_size, **filters}
@@ -167,7 +206,14 @@ class DynamoExceptionStore:
             with translated(f"scan {self._table}"):
                 page = self._client.scan(**request)
             for item in page.get("Items", []):
-                yield record_from_item(item)
+                try:
+                    record = record_from_item(item)
+                except MalformedItemError as error:
+                    if on_unreadable is None:
+                        raise
+                    on_unreadable(UnreadableItem(error.item, str(error)))
+                    continue
+                yield record
             start = page.get("LastEvaluatedKey")
             if not start:
                 return

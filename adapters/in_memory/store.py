@@ -7,12 +7,13 @@ the twin hands out and keeps values, which is what deep copies buy a mutable twi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from attrs import define, field
 
 from application.errors import ConflictError
-from domain.lifecycle import RecordUpdate, apply_update
+from application.ports import UnreadableItem
+from domain.lifecycle import RecordUpdate, Reopening, apply_update
 from domain.records import ExceptionRecord, RecordKey
 
 __all__ = ["InMemoryExceptionStore"]
@@ -51,11 +52,22 @@ class InMemoryExceptionStore:
                 or record.is_closed
                 or len(record.deleted_members) != update.expected_deleted_count
                 or record.deleted_members & update.members_added
+                or (
+                    update.resource_type is not None
+                    and record.resource_type not in (None, update.resource_type)
+                )
             ):
                 self.conflicts += 1
                 raise ConflictError(f"record {update.record_key} changed since it was read")
             self._records[update.record_key] = apply_update(record, update)
             self.writes.append(update)
+
+    def reopen(self, reopening: Reopening) -> None:
+        with self._lock:
+            record = self._records.get(reopening.record_key)
+            if record is None:
+                raise ConflictError(f"record {reopening.record_key} does not exist")
+            self._records[reopening.record_key] = reopening.applied_to(record)
 
     def add(self, record: ExceptionRecord) -> None:
         with self._lock:
@@ -63,7 +75,9 @@ class InMemoryExceptionStore:
             key = record.record_key
             self._partitions.setdefault((key.account_id, key.rule_id), set()).add(key)
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
         for record in self.scan_all():
             if not record.is_closed:
                 yield record

@@ -116,14 +116,14 @@ def _dry_run(event: object) -> bool | None:
 def _log(report: SweepReport, summary: dict[str, Any]) -> None:
     """One JSON line: ERROR when something failed, WARNING when the budget ran out."""
     summary = dict(summary)
-    for name in ("changes", "unresolved"):
+    for name in ("changes", "unresolved", "expiring", "unreadable"):
         listed = summary[name]
         if len(listed) > MAX_LISTED:
             summary[name] = listed[:MAX_LISTED]
             summary[f"{name}_not_listed"] = len(listed) - MAX_LISTED
     if report.failed:
         log = logger.error
-    elif not report.complete:
+    elif not report.complete or report.expiring or report.unreadable:
         log = logger.warning
     else:
         log = logger.info

@@ -25,6 +25,17 @@ def summary_fields(report: SweepReport) -> dict[str, Any]:
         "accounts": {account: _counts(c) for account, c in report.per_account.items()},
         "changes": [_note(n) for n in report.changes],
         "unresolved": [_note(n) for n in report.unresolved],
+        "expiring": [
+            {
+                "account": e.record_key.account_id,
+                "rule_id": e.record_key.rule_id,
+                "exception": e.record_key.key,
+                "region": e.region,
+                "ttl": e.ttl,
+            }
+            for e in report.expiring
+        ],
+        "unreadable": [{"item": u.item, "reason": u.reason} for u in report.unreadable],
         "failures": [
             {"group": f.group.cursor, "records": f.records, "reason": f.reason}
             for f in report.failures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +14,12 @@ from rich.table import Table
 
 from application.errors import TransientError
 from domain.events import is_account_id, is_region_name
-from domain.records import ExceptionRecord, RecordKey
+from domain.lifecycle import Reopening
+from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
 from entrypoints.cli._errors import BAD_INPUT, fail
+from entrypoints.composition.container import cli_session_name
 from entrypoints.composition.tables import (
     DynamoExceptionStore,
     MalformedItemError,
@@ -134,6 +137,42 @@ def show_exception(
         for entry in document["History"]:
             history.add_row(entry["At"], entry["Action"], entry.get("Member", ""), entry["EventId"])
         console.print(history)
+
+
+@exceptions_app.command("reopen")
+def reopen_exception(
+    account: Annotated[str, typer.Argument(help="The 12-digit account id.")],
+    rule_id: Annotated[int, typer.Argument(help="The RuleId.")],
+    key: Annotated[str, typer.Argument(help="The Exception key (ID, ARN, or members).")],
+    status: Annotated[
+        str, typer.Option("--status", help="The ExceptionStatus it gets back.")
+    ] = "ACTIVE",
+) -> None:
+    """Re-open an exception ELM closed (or one that still carries ELM's TTL).
+
+    Sets the status, removes TTL (DynamoDB would otherwise delete the active exception when
+    it expires) and DeletedMembers (a group then waits for each member's deletion again);
+    History is kept. The sweep lists open exceptions that still carry a TTL.
+    """
+    record_key = RecordKey(_account(account, "ACCOUNT"), rule_id, key)
+    status = status.strip()
+    if not status or status == CLOSED_STATUS:
+        raise fail(f"--status must be an open status such as ACTIVE (got {status!r})", BAD_INPUT)
+    store = tables().store()
+    where = f"({record_key.partition_key}, {key})"
+    with reported():
+        record = store.get(record_key)
+        if record is None:
+            raise fail(f"no exception {where} in {store.table_name}")
+        if not record.is_closed and record.ttl is None and not record.deleted_members:
+            typer.echo(f"exception {where} is already open ({record.status}) with no TTL")
+            return
+        now = datetime.now(UTC)
+        store.reopen(Reopening.of(record_key, status=status, by=cli_session_name(), now=now))
+    typer.echo(
+        f"exception {where} re-opened as {status} in {store.table_name}: TTL and "
+        "DeletedMembers removed"
+    )
 
 
 @exceptions_app.command("add")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -190,6 +191,20 @@ def print_sweep_summary(report: SweepReport, console: Console) -> None:
         console.print(_notes_table(title, report.changes, detail="members or reason"))
     if report.unresolved:
         console.print(_notes_table("Not asked about", report.unresolved, detail="reason"))
+    if report.expiring:
+        console.print(_expiring_table(report))
+        console.print(
+            "[yellow]These are open, yet carry a TTL: re-open each with "
+            "`elm exceptions reopen ACCOUNT RULE_ID KEY` to remove it.[/yellow]",
+            soft_wrap=True,
+        )
+    if report.unreadable:
+        unreadable = Table(title="Unreadable items (skipped)", title_justify="left")
+        unreadable.add_column("item", no_wrap=True)
+        unreadable.add_column("reason", overflow="fold")
+        for bad in report.unreadable:
+            unreadable.add_row(bad.item, bad.reason)
+        console.print(unreadable)
     if report.failures:
         failures = Table(title="Failed groups", title_justify="left")
         for column in ("group", "records", "reason"):
@@ -227,6 +242,23 @@ def _account_table(report: SweepReport, outcomes: list[SweepOutcome]) -> Table:
         table.add_column(outcome.value, justify="right")
     for account, counts in report.per_account.items():
         table.add_row(account, *(str(counts.get(o, 0)) for o in outcomes))
+    return table
+
+
+def _expiring_table(report: SweepReport) -> Table:
+    table = Table(title="Open, but DynamoDB will delete them (TTL)", title_justify="left")
+    for column in ("account", "rule", "exception", "region"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("expires (UTC)", no_wrap=True)
+    for item in report.expiring:
+        at = datetime.fromtimestamp(item.ttl, UTC).strftime("%Y-%m-%d %H:%M")
+        table.add_row(
+            item.record_key.account_id,
+            str(item.record_key.rule_id),
+            item.record_key.key,
+            item.region,
+            at,
+        )
     return table
 
 

@@ -96,10 +96,15 @@ def add_rule(
     catalog = tables().catalog()
     with reported():
         existing = catalog.get(rule_id)
-        same_name = catalog.find_by_name(rule.name)
+        # Readable rules and unreadable items that show their name: an item whose name
+        # cannot be read does not stop a registration (only events fail on it).
+        same_name = next((r for r in catalog.list_rules() if r.name == rule.name), None)
+        held = [u.item for u in catalog.unreadable() if u.rule_name == rule.name]
         if existing is not None and not replace:
             raise fail(f"rule {rule_id} already exists ({existing.name}); use --replace")
         if same_name is not None and same_name.rule_id != rule_id:
             raise fail(f"rule name {rule.name!r} is already rule {same_name.rule_id}")
+        if held:
+            raise fail(f"rule name {rule.name!r} is held by unreadable item {held[0]}: repair it")
         catalog.add(rule)
     typer.echo(f"rule {rule_id} ({rule.name}) written to {catalog.table_name}")

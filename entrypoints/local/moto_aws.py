@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from adapters.aws import client_config
@@ -172,7 +173,16 @@ class LocalAws:
             StackSetName="elm-send-events", Accounts=list(accounts), Regions=list(regions)
         )
         for account in accounts:
+            role = parameters.get("ConfigRoleName", "Role-Config-Mgmt")
+            try:
+                self.account_client(account, "iam", regions[0]).get_role(RoleName=role)
+            except ClientError as error:
+                raise LocalAwsError(
+                    f"the send-events stack set created no {role} in {account}: {error}"
+                ) from None
             for region in regions:
+                if (account, region) == (PRODUCTION_ACCOUNT, PRODUCTION_REGION):
+                    continue  # its events are on the production bus already: nothing to forward
                 rules = self.account_client(account, "events", region).list_rules(
                     NamePrefix="elm-forward-deletions-"
                 )["Rules"]

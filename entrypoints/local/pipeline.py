@@ -330,10 +330,6 @@ def _outgoing(scenario: Scenario) -> list[OutgoingEvent]:
             )
         if not isinstance(region, str) or not is_region_name(region):
             raise LocalPipelineError(f"{where}: detail.awsRegion must be a region name")
-        if account == PRODUCTION_ACCOUNT:
-            raise LocalPipelineError(
-                f"{where}: {PRODUCTION_ACCOUNT} is the local production account, not a target"
-            )
         rule = detail.get("configRuleName")
         resource_type, resource_id = fields.get("resourceType"), fields.get("resourceId")
         items.append(
@@ -370,7 +366,8 @@ def _deploy(
         DryRun="true" if settings.dry_run else "false",
     )
     progress.advance()
-    aws.deploy_send_events(accounts, regions)
+    # The production account is a target too: the StackSet deploys there as everywhere.
+    aws.deploy_send_events(sorted({*accounts, PRODUCTION_ACCOUNT}), regions)
     progress.advance()
     return stack
 

@@ -11,7 +11,7 @@ from adapters.aws import DynamoExceptionStore
 from adapters.in_memory import InMemoryExceptionStore
 from application.errors import ConflictError
 from application.ports import ExceptionStore
-from domain.lifecycle import Closure, RecordUpdate
+from domain.lifecycle import Closure, RecordUpdate, Reopening
 from domain.outcomes import Outcome
 from domain.records import (
     CLOSED_STATUS,
@@ -45,12 +45,13 @@ def record(
     status: str = "ACTIVE",
     deleted: frozenset[str] = frozenset(),
     history: tuple[HistoryEntry, ...] = (),
+    resource_type: str | None = "AWS::EC2::Volume",
 ) -> ExceptionRecord:
     return ExceptionRecord(
         RecordKey(account, rule_id, key),
         region=region,
         status=status,
-        resource_type="AWS::EC2::Volume",
+        resource_type=resource_type,
         deleted_members=deleted,
         history=history,
     )
@@ -73,14 +74,16 @@ def member_update(
     )
 
 
-def close_update(target: ExceptionRecord) -> RecordUpdate:
+def close_update(
+    target: ExceptionRecord, resource_type: str | None = "AWS::EC2::SecurityGroup"
+) -> RecordUpdate:
     return RecordUpdate(
         record_key=target.record_key,
         outcome=Outcome.CLOSED,
         expected_deleted_count=len(target.deleted_members),
         members_added=frozenset(),
         history=(HistoryEntry("evt-9", AT, Action.CLOSED),),
-        resource_type="AWS::EC2::SecurityGroup",
+        resource_type=resource_type,
         last_modified_by=ELM_AUTOMATION,
         update_timestamp="03/04/2026 10:15:30",
         closure=Closure(ttl=TTL),
@@ -124,7 +127,7 @@ def test_get_of_a_missing_record_is_none(store: ExceptionStore) -> None:
 
 
 def test_apply_closes_a_simple_record_with_an_integer_ttl(store: ExceptionStore) -> None:
-    target = record("sg-1")
+    target = record("sg-1", resource_type=None)
     store.add(target)
 
     store.apply(close_update(target))
@@ -181,7 +184,7 @@ def test_apply_adds_the_last_member_and_closes_in_one_write(store: ExceptionStor
 
 
 def test_apply_to_a_closed_record_conflicts_and_keeps_its_ttl(store: ExceptionStore) -> None:
-    target = record("sg-1")
+    target = record("sg-1", resource_type=None)
     store.add(target)
     store.apply(close_update(target))
 
@@ -243,3 +246,84 @@ def test_scan_all_yields_every_record(store: ExceptionStore) -> None:
     assert sorted(store.scan_all(), key=lambda r: (r.rule_id, r.key)) == sorted(
         everything, key=lambda r: (r.rule_id, r.key)
     )
+
+
+def test_apply_without_a_type_leaves_the_records_type_alone(store: ExceptionStore) -> None:
+    # A composite under a rule of several types: the closing write sets no ResourceType.
+    target = record("vol-1", resource_type=None)
+    store.add(target)
+
+    store.apply(close_update(target, resource_type=None))
+
+    closed = store.get(target.record_key)
+    assert closed is not None
+    assert closed.status == CLOSED_STATUS
+    assert closed.resource_type is None
+
+
+def test_apply_never_overwrites_a_type_the_record_has(store: ExceptionStore) -> None:
+    # Someone typed the record between ELM's read and its write: the write is a conflict,
+    # decided again from what the record now says.
+    target = record("sg-1", resource_type="AWS::EC2::Volume")
+    store.add(target)
+
+    with pytest.raises(ConflictError):
+        store.apply(close_update(target, resource_type="AWS::EC2::SecurityGroup"))
+
+    after = store.get(target.record_key)
+    assert after is not None
+    assert after.status == "ACTIVE"
+    assert after.resource_type == "AWS::EC2::Volume"
+
+
+# --- re-opening: `elm exceptions reopen` --------------------------------------------------
+
+
+@pytest.fixture(params=["in-memory", "dynamo"])
+def admin_store(request: pytest.FixtureRequest) -> InMemoryExceptionStore | DynamoExceptionStore:
+    if request.param == "in-memory":
+        return InMemoryExceptionStore()
+    dynamo: DynamoExceptionStore = request.getfixturevalue("dynamo_store")
+    return dynamo
+
+
+def test_reopen_removes_elms_ttl_and_deleted_members_and_keeps_history(
+    admin_store: InMemoryExceptionStore | DynamoExceptionStore,
+) -> None:
+    # A record ELM closed still carries its TTL: re-opened as it was, DynamoDB would delete
+    # an active exception when the TTL passes.
+    target = record("vol-1,vol-2", deleted=frozenset({"vol-1"}))
+    admin_store.add(target)
+    admin_store.apply(member_update(target, {"vol-2"}, close=True))
+    closed = admin_store.get(target.record_key)
+    assert closed is not None
+    assert closed.ttl == TTL
+
+    admin_store.reopen(Reopening.of(target.record_key, status="ACTIVE", by="elm-cli-ops", now=AT))
+
+    after = admin_store.get(target.record_key)
+    assert after is not None
+    assert after.status == "ACTIVE"
+    assert after.ttl is None
+    assert after.deleted_members == frozenset()
+    assert after.last_modified_by == "elm-cli-ops"
+    assert after.update_timestamp == AT.strftime("%m/%d/%Y %H:%M:%S")
+    assert after.history == closed.history
+    assert after.resource_type == "AWS::EC2::Volume"
+
+
+def test_reopen_of_a_missing_record_conflicts_and_creates_nothing(
+    admin_store: InMemoryExceptionStore | DynamoExceptionStore,
+) -> None:
+    missing = RecordKey(ACCOUNT, 7, "sg-404")
+
+    with pytest.raises(ConflictError):
+        admin_store.reopen(Reopening.of(missing, status="ACTIVE", by="elm-cli-ops", now=AT))
+
+    assert admin_store.get(missing) is None
+
+
+@pytest.mark.parametrize("status", ["", CLOSED_STATUS])
+def test_a_reopening_never_has_a_closed_status(status: str) -> None:
+    with pytest.raises(ValueError, match="status"):
+        Reopening.of(RecordKey(ACCOUNT, 7, "sg-1"), status=status, by="x", now=AT)

@@ -254,7 +254,8 @@ def test_a_budget_stopped_sweep_resumes_and_finishes_on_dynamodb(estate: Estate)
     assert estate.record(COMPOSITE).is_closed
 
 
-def test_an_unreadable_item_is_reported_and_fails_the_sweep(estate: Estate) -> None:
+def test_an_unreadable_item_is_listed_and_the_sweep_goes_on(estate: Estate) -> None:
+    # One malformed item (a RuleId that is not a number) must not end the whole sweep.
     estate.dynamodb.put_item(
         TableName=estate.store.table_name,
         Item={
@@ -268,9 +269,14 @@ def test_an_unreadable_item_is_reported_and_fails_the_sweep(estate: Estate) -> N
 
     report = estate.sweep(page_size=1).execute()
 
-    assert report.scan_failure is not None
-    assert "sg-broken" in report.scan_failure
-    assert report.failed
+    assert report.scan_failure is None
+    assert report.complete
+    assert [u.item for u in report.unreadable] == [
+        f"(AccountId_RuleId={ACCOUNT}_7, Exception=sg-broken)"
+    ]
+    assert "RuleId" in report.unreadable[0].reason
+    assert estate.record(LOST).is_closed
+    assert report.records_scanned == 4
 
 
 def test_a_sweep_on_dynamodb_leaves_another_environments_rules_alone(estate: Estate) -> None:
@@ -295,3 +301,22 @@ def test_a_sweep_on_dynamodb_leaves_another_environments_rules_alone(estate: Est
     assert estate.record(dev).is_closed
     assert not estate.record(LOST).is_closed  # the same deleted group, under a PROD rule
     assert report.count(SweepOutcome.OUT_OF_SCOPE) == 4
+
+
+def test_a_reopened_record_still_carrying_elms_ttl_is_listed(estate: Estate) -> None:
+    # DynamoDB's TTL deletes the item whatever its status; the sweep names it so that
+    # someone removes the TTL (`elm exceptions reopen`) before it passes.
+    estate.dynamodb.update_item(
+        TableName=estate.store.table_name,
+        Key={"AccountId_RuleId": {"S": LIVE.partition_key}, "Exception": {"S": LIVE.key}},
+        UpdateExpression="SET #ttl = :ttl",
+        ExpressionAttributeNames={"#ttl": "TTL"},
+        ExpressionAttributeValues={":ttl": {"N": "1900000000"}},
+    )
+
+    report = estate.sweep().execute()
+
+    assert [(e.record_key, e.region, e.ttl) for e in report.expiring] == [
+        (LIVE, REGION, 1_900_000_000)
+    ]
+    assert estate.item(LIVE)["TTL"] == {"N": "1900000000"}

@@ -342,3 +342,17 @@ def test_prepare_batch_leaves_the_use_case_it_was_given_unchanged(estate: Estate
     assert handle.store is estate.store
     assert isinstance(prepared.inventory, PrefetchingInventory)
     assert estate.inventory.calls == []
+
+
+def test_a_name_two_events_of_the_batch_ask_about_costs_one_call(estate: Estate) -> None:
+    # The namesake check asks Config by name; within one batch the answer is reused.
+    estate.inventory.put(ACCOUNT, REGION, SG, "sg-9", name="web", deleted=False)
+    inventory = PrefetchingInventory(estate.inventory)
+
+    first = inventory.lookup_by_name(ACCOUNT, REGION, SG, "web")
+    second = inventory.lookup_by_name(ACCOUNT, REGION, SG, "web")
+    inventory.lookup_by_name(ACCOUNT, REGION, SG, "db")
+
+    assert first == second
+    assert [s.resource_id for s in first] == ["sg-9"]
+    assert [c.resource_name for c in estate.inventory.name_calls] == ["web", "db"]

@@ -27,6 +27,7 @@ def _closing(record: ExceptionRecord) -> RecordUpdate | Duplicate:
         now=NOW,
         retention_days=90,
         resource_type="AWS::EC2::SecurityGroup",
+        rule_types=frozenset(),
     )
 
 

@@ -48,6 +48,7 @@ def _update(record: ExceptionRecord, kind: ExceptionKind, confirmed: set[str]) -
         now=NOW,
         retention_days=90,
         resource_type=VOLUME,
+        rule_types=frozenset({VOLUME}),
     )
     assert isinstance(decision, RecordUpdate)
     return decision

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
-from attrs import define, field
+from attrs import define, evolve, field
 
 from adapters.in_memory import (
     FixedClock,
@@ -19,7 +19,7 @@ from adapters.in_memory import (
 from adapters.in_memory.inventory import InventoryNameCall
 from application.errors import RecordFormatError, TransientError
 from application.handle_change import HandleComplianceChange, Policy
-from application.ports import ResourceState
+from application.ports import ResourceState, UnreadableItem
 from application.reconcile import (
     GroupKey,
     Reconcile,
@@ -769,8 +769,10 @@ class FailingScan(InMemoryExceptionStore):
     good: int = 1
     error: Exception = field(factory=lambda: TransientError("ProvisionedThroughputExceeded"))
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
-        for handed, record in enumerate(super().scan_open(page_size)):
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
+        for handed, record in enumerate(super().scan_open(page_size, on_unreadable)):
             if handed == self.good:
                 raise self.error
             yield record
@@ -824,3 +826,24 @@ def test_the_sweep_reconciles_only_the_rules_of_its_environment(world: World) ->
     assert report.count(SweepOutcome.CLOSED) == 1
     assert report.count(SweepOutcome.OUT_OF_SCOPE) == 1
     assert all("sg-prod" not in call for call in map(str, world.config.calls))
+
+
+def test_open_records_that_carry_a_ttl_are_listed_and_still_swept(world: World) -> None:
+    # Re-opened by hand after ELM closed them, they still carry ELM's TTL: DynamoDB would
+    # delete an active exception. The sweep lists them; it does not decide for them.
+    reopened = world.exception(SG_RULE, "sg-reopened", resource_type=SG)
+    world.store.add(evolve(world.record(reopened), ttl=1_900_000_000))
+    lost = world.exception(SG_RULE, "sg-lost", resource_type=SG)
+    world.store.add(evolve(world.record(lost), ttl=1_900_000_000))
+    world.exception(SG_RULE, "sg-plain", resource_type=SG)
+    world.resource(SG, "sg-reopened", deleted=False)
+    world.resource(SG, "sg-lost", deleted=True)
+
+    report = world.sweep().execute()
+
+    assert {(e.record_key, e.ttl) for e in report.expiring} == {
+        (reopened, 1_900_000_000),
+        (lost, 1_900_000_000),
+    }
+    assert world.record(lost).is_closed
+    assert not world.record(reopened).is_closed

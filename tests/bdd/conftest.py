@@ -544,6 +544,16 @@ def the_history_names_the_report(scene: Scene, key: str, account: str, rule: str
     assert len({e.identity for e in history}) == len(history)
 
 
+@then(step('the exception for "{key}" of account {account} under "{rule}" records no kind'))
+def the_exception_has_no_type(scene: Scene, key: str, account: str, rule: str) -> None:
+    assert scene.stored(account, rule, key).resource_type is None
+
+
+@then(step('the exception for "{key}" of account {account} under "{rule}" records the kind {kind}'))
+def the_exception_has_type(scene: Scene, key: str, account: str, rule: str, kind: str) -> None:
+    assert scene.stored(account, rule, key).resource_type == _resource_type(kind)
+
+
 @then("the exception table is unchanged")
 def the_table_is_unchanged(scene: Scene) -> None:
     assert scene.wiring.records() == scene.before

@@ -206,6 +206,7 @@ def test_cold_start_runs_the_handler_from_the_unzipped_package_beside_boto3() ->
     figures = [r.figure for r in section.rows]
     assert figures == [
         "first invocation (import + one record) vs boto3 + one client",
+        "the same with bytecode in the zip (compiled by this build's Python)",
         "`elm package` zip size",
     ]
     assert all(r.met is not Met.NOT_MEASURED for r in section.rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 
 import pytest
 from attrs import define, field
@@ -16,6 +17,7 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
     ManualTimer,
 )
+from application.ports import UnreadableItem
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.cli import app
@@ -195,3 +197,55 @@ def test_on_a_terminal_a_progress_bar_runs(estate: Estate, monkeypatch: pytest.M
     assert code == 0
     assert "reconciling" in out
     assert estate.closed(LOST)
+
+
+@pytest.mark.usefixtures("no_tty")
+def test_an_open_record_carrying_a_ttl_is_shown_with_when_it_expires(estate: Estate) -> None:
+    estate.store.add(ExceptionRecord(ALIVE, REGION, resource_type=SG, ttl=1_900_000_000))
+
+    code, out, _ = _run(estate)
+    _, as_json, _ = _run(estate, "--json")
+
+    assert code == 0
+    assert "DynamoDB will delete them" in out
+    assert "elm exceptions reopen" in out
+    assert "2030-03-17 17:46" in out  # 1,900,000,000 s after the epoch, in UTC
+    assert json.loads(as_json)["expiring"] == [
+        {
+            "account": ACCOUNT,
+            "rule_id": 1,
+            "exception": ALIVE.key,
+            "region": REGION,
+            "ttl": 1_900_000_000,
+        }
+    ]
+
+
+class OneBadItem(InMemoryExceptionStore):
+    """A table holding, besides its records, one item that does not read as a record."""
+
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
+        assert on_unreadable is not None, "the sweep must not let one bad item end the scan"
+        on_unreadable(UnreadableItem("(AccountId_RuleId=x_1, Exception=bad)", "RuleId is bad"))
+        yield from super().scan_open(page_size, on_unreadable)
+
+
+@pytest.mark.usefixtures("no_tty")
+def test_an_unreadable_item_is_listed_and_the_rest_is_swept(estate: Estate) -> None:
+    bad = OneBadItem()
+    for record in estate.store.scan_all():
+        bad.add(record)
+    estate.store = bad
+
+    code, out, _ = _run(estate)
+    _, as_json, _ = _run(estate, "--json")
+
+    assert code == 0
+    assert "Unreadable items (skipped)" in out
+    assert "Exception=bad" in out
+    assert estate.closed(LOST)
+    assert json.loads(as_json)["unreadable"] == [
+        {"item": "(AccountId_RuleId=x_1, Exception=bad)", "reason": "RuleId is bad"}
+    ]

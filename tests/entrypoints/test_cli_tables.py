@@ -402,3 +402,84 @@ def test_a_missing_table_is_one_line_and_exit_1(
     assert result.exit_code == 1
     assert "ResourceNotFoundException" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- elm exceptions reopen ---------------------------------------------------------------
+
+
+def test_reopen_removes_the_ttl_elm_set_when_it_closed_the_record(
+    store: DynamoExceptionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER", "ops")
+    key = RecordKey(ACCOUNT, 7, "sg-5")
+    store.add(ExceptionRecord(key, region="eu-west-1", status=CLOSED_STATUS, ttl=1_900_000_000))
+
+    result = run("exceptions", "reopen", ACCOUNT, "7", "sg-5")
+
+    assert result.exit_code == 0, result.output
+    assert "re-opened as ACTIVE" in result.stdout
+    after = store.get(key)
+    assert after is not None
+    assert (after.status, after.ttl, after.last_modified_by) == ("ACTIVE", None, "elm-cli-ops")
+
+
+def test_reopen_of_an_open_record_without_ttl_changes_nothing(
+    store: DynamoExceptionStore,
+) -> None:
+    seed(store)
+    before = store.get(RecordKey(ACCOUNT, 7, "sg-1"))
+
+    result = run("exceptions", "reopen", ACCOUNT, "7", "sg-1")
+
+    assert result.exit_code == 0, result.output
+    assert "already open" in result.stdout
+    assert store.get(RecordKey(ACCOUNT, 7, "sg-1")) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["sg-404"], 1, "no exception"),
+        (["sg-2", "--status", CLOSED_STATUS], 2, "--status must be an open status"),
+    ],
+)
+def test_reopen_refuses_with_one_line(
+    store: DynamoExceptionStore, args: list[str], code: int, says: str
+) -> None:
+    seed(store)
+
+    result = run("exceptions", "reopen", ACCOUNT, "7", *args)
+
+    assert result.exit_code == code
+    assert says in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_rules_add_works_while_an_item_without_a_readable_name_exists(
+    dynamodb: DynamoDBClient,
+) -> None:
+    # The event path fails an unknown name while a nameless item might be it; registering
+    # a new rule must not, or the table could not be worked on until the item is repaired.
+    dynamodb.put_item(
+        TableName=RULES, Item={"RuleId": {"N": "9"}, "ExceptionFormat": {"S": "Resource ID"}}
+    )
+
+    added = run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format",
+                "Resource ID", "--type", "Simple")  # fmt: skip
+
+    assert added.exit_code == 0, added.output
+    assert "ebs-plain" in run("rules", "list").stdout
+
+
+def test_rules_add_refuses_a_name_an_unreadable_item_holds(dynamodb: DynamoDBClient) -> None:
+    dynamodb.put_item(
+        TableName=RULES,
+        Item={"RuleId": {"N": "9"}, "RuleName": {"S": "ebs-plain"}, "ExceptionFormat": {"S": "?"}},
+    )
+
+    added = run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format",
+                "Resource ID", "--type", "Simple")  # fmt: skip
+
+    assert added.exit_code == 1
+    assert "unreadable item (RuleId=9)" in added.stderr
+    assert added.stderr.strip().count("\n") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from adapters.in_memory import (
     ManualTimer,
 )
 from application.errors import TransientError
+from application.ports import UnreadableItem
 from application.reconcile import SweepLimits
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
@@ -226,7 +227,9 @@ def test_a_bad_setting_fails_the_invocation_naming_the_variable(
 class BrokenScan(InMemoryExceptionStore):
     """A table whose Scan is throttled."""
 
-    def scan_open(self, page_size: int = 100) -> Iterator[ExceptionRecord]:
+    def scan_open(
+        self, page_size: int = 100, on_unreadable: Callable[[UnreadableItem], None] | None = None
+    ) -> Iterator[ExceptionRecord]:
         raise TransientError("ProvisionedThroughputExceededException")
 
 

@@ -33,6 +33,7 @@ def test_apply_update_sets_what_the_update_says_and_keeps_every_other_field() ->
         now=NOW,
         retention_days=90,
         resource_type="AWS::EC2::Volume",
+        rule_types=frozenset({"AWS::EC2::Volume"}),
     )
     assert isinstance(update, RecordUpdate)
 

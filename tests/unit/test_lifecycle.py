@@ -14,6 +14,7 @@ from domain.lifecycle import (
     Trigger,
     apply_update,
     decide,
+    written_type,
 )
 from domain.outcomes import Outcome
 from domain.records import (
@@ -53,6 +54,7 @@ def _decide(
         now=now,
         retention_days=retention_days,
         resource_type=SG,
+        rule_types=frozenset({SG}),
     )
 
 
@@ -274,3 +276,27 @@ def test_record_key_refuses_a_bad_account() -> None:
 def test_records_are_values() -> None:
     record = _record("sg-1")
     assert evolve(record, status="ACTIVE") == record
+
+
+class TestWrittenType:
+    """The `ResourceType` a write may set: never one that disagrees with the record's."""
+
+    VOLUME = "AWS::EC2::Volume"
+
+    def test_a_simple_record_gets_the_deleted_resources_type(self) -> None:
+        assert written_type(_record("sg-1"), ExceptionKind.SIMPLE_ID, SG, {SG, self.VOLUME}) == SG
+
+    def test_a_typed_record_keeps_its_type(self) -> None:
+        record = _record("sg-1", resource_type=SG)
+        assert written_type(record, ExceptionKind.COMPOSITE, SG, {SG, self.VOLUME}) == SG
+
+    def test_a_type_that_disagrees_with_the_records_is_never_written(self) -> None:
+        record = _record("sg-1", resource_type=self.VOLUME)
+        assert written_type(record, ExceptionKind.SIMPLE_ID, SG, {SG}) is None
+
+    @pytest.mark.parametrize("rule_types", [set(), {SG, "AWS::EC2::Volume"}, {"AWS::EC2::Volume"}])
+    def test_a_composite_whose_members_may_differ_gets_none(self, rule_types: set[str]) -> None:
+        assert written_type(_record("a,b"), ExceptionKind.COMPOSITE, SG, rule_types) is None
+
+    def test_a_composite_under_a_rule_of_one_type_gets_it(self) -> None:
+        assert written_type(_record("a,b"), ExceptionKind.COMPOSITE, SG, {SG}) == SG
