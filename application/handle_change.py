@@ -324,7 +324,9 @@ class HandleComplianceChange:
         return ChangeResult.about(
             change,
             outcome,
-            "; ".join(f"{rule.name}: {r.reason}" for rule, r in decided),
+            decided[0][1].reason
+            if len(decided) == 1
+            else "; ".join(f"{rule.name}: {r.reason}" for rule, r in decided),
             tuple(record for _, r in decided for record in r.records),
             dry_run=any(r.dry_run for _, r in decided),
             rule_name=",".join(rule.name for rule, _ in decided),

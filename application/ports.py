@@ -22,6 +22,7 @@ __all__ = [
     "ResourceInventory",
     "ResourceState",
     "RuleCatalog",
+    "RuleScopes",
     "Timer",
     "UnreadableItem",
     "UnreadableRule",
@@ -123,6 +124,17 @@ class UnreadableItem:
 
     item: str
     reason: str
+
+
+class RuleScopes(Protocol):
+    """What AWS Config says its rules evaluate, in one account and region."""
+
+    def compliance_resource_types(self) -> Mapping[str, frozenset[str]]:
+        """Each Config rule's name and the resource types its scope lists (empty: none).
+
+        Raises `TransientError` when AWS Config cannot be asked (denied, throttled).
+        """
+        ...
 
 
 class ExceptionStore(Protocol):

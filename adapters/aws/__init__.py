@@ -2,6 +2,7 @@
 
 from adapters.aws.clients import AwsClients, Credentials, client_config
 from adapters.aws.config_inventory import ConfigServiceInventory
+from adapters.aws.config_rules import ConfigRuleScopes
 from adapters.aws.dynamo_items import MalformedItemError
 from adapters.aws.dynamo_rules import DynamoRuleCatalog
 from adapters.aws.dynamo_store import DynamoExceptionStore
@@ -9,6 +10,7 @@ from adapters.aws.tables import create_tables
 
 __all__ = [
     "AwsClients",
+    "ConfigRuleScopes",
     "ConfigServiceInventory",
     "Credentials",
     "DynamoExceptionStore",

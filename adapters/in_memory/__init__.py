@@ -3,6 +3,7 @@
 from adapters.in_memory.clock import FixedClock, ManualTimer, SystemClock, SystemTimer
 from adapters.in_memory.events import ListEventSource
 from adapters.in_memory.inventory import InMemoryInventory
+from adapters.in_memory.rule_scopes import InMemoryRuleScopes
 from adapters.in_memory.rules import InMemoryRuleCatalog
 from adapters.in_memory.store import InMemoryExceptionStore
 
@@ -11,6 +12,7 @@ __all__ = [
     "InMemoryExceptionStore",
     "InMemoryInventory",
     "InMemoryRuleCatalog",
+    "InMemoryRuleScopes",
     "ListEventSource",
     "ManualTimer",
     "SystemClock",

@@ -27,6 +27,7 @@ def result_fields(result: ChangeResult) -> dict[str, Any]:
             for r in result.records
         ],
         "dry_run": result.dry_run,
+        "signal": result.signal,
     }
 
 

@@ -1,4 +1,9 @@
-"""`elm rules list/add`: read and register rules in `Config-Master`."""
+"""`elm rules list/add/fill-types`: read and register rules in `Config-Master`.
+
+A rule without `ResourceTypes` is never a candidate of AWS Config's own deletion records
+(they name no rule, only the resource's type): `list` marks those rules, and `fill-types`
+copies the types AWS Config's scope lists for them (a dry run unless `--apply`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from application.rule_types import FillRuleTypes, RuleTypesFill, TypesOutcome
+from domain.events import is_region_name
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
@@ -20,6 +27,9 @@ rules_app = typer.Typer(
     name="rules", help="Read and register rules in the rules table.", no_args_is_help=True
 )
 app.add_typer(rules_app)
+
+
+_NONE = "[yellow]none[/yellow]"
 
 
 def _document(rule: Rule) -> dict[str, object]:
@@ -57,9 +67,16 @@ def list_rules(
             rule.name,
             rule.exception_format.value,
             rule.exception_type.value,
-            ", ".join(sorted(rule.resource_types)),
+            ", ".join(sorted(rule.resource_types)) or _NONE,
         )
     Console().print(table)
+    lacking = [r.name for r in rules if not r.resource_types]
+    if lacking:
+        Console().print(
+            f"{len(lacking)} rule(s) list no ResourceTypes ({', '.join(lacking)}): AWS "
+            "Config's own deletion records cannot reach their exceptions. Fill them in with "
+            "`elm rules fill-types --region REGION` (a dry run first)."
+        )
     if unreadable:
         skipped = Table(title=f"{len(unreadable)} unreadable item(s), skipped: repair them")
         skipped.add_column("Item")
@@ -108,3 +125,65 @@ def add_rule(
             raise fail(f"rule name {rule.name!r} is held by unreadable item {held[0]}: repair it")
         catalog.add(rule)
     typer.echo(f"rule {rule_id} ({rule.name}) written to {catalog.table_name}")
+
+
+@rules_app.command("fill-types")
+def fill_types(
+    region: Annotated[
+        str, typer.Option("--region", help="Region of AWS Config whose rules are read.")
+    ],
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the types (without it: a dry run).")
+    ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Also overwrite ResourceTypes that differ from Config's."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fill in ResourceTypes from AWS Config's rule scopes (DescribeConfigRules).
+
+    Reads the rules of AWS Config in REGION of the account your credentials are in
+    (config:DescribeConfigRules), and for each rule of the rules table with the same name
+    copies `Scope.ComplianceResourceTypes`. A dry run unless --apply.
+    """
+    if not is_region_name(region):
+        raise fail(f"--region is not a region name (got {region!r})", BAD_INPUT)
+    configured = tables()
+    with reported():
+        use_case = FillRuleTypes(configured.catalog(), configured.rule_scopes(region))
+        results = use_case.execute(apply=apply, replace=replace)
+    if as_json:
+        typer.echo(json.dumps([_fill_document(r) for r in results], indent=2))
+        return
+    verb = "written" if apply else "would be written (dry run: --apply writes)"
+    table = Table(title=f"ResourceTypes from AWS Config in {region}: {verb}")
+    for column in ("RuleId", "RuleName", "outcome", "ResourceTypes", "AWS Config lists"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        table.add_row(
+            str(result.rule.rule_id),
+            result.rule.name,
+            result.outcome.value,
+            ", ".join(sorted(result.rule.resource_types)) or "-",
+            ", ".join(sorted(result.config_types)) or "-",
+        )
+    Console().print(table)
+    lacking = [r.rule.name for r in results if r.lacks_types]
+    changes = sum(r.outcome in (TypesOutcome.FILLED, TypesOutcome.REPLACED) for r in results)
+    typer.echo(
+        f"{changes} rule(s) {'changed' if apply else 'to change'}; "
+        f"{len(lacking)} rule(s) still without ResourceTypes"
+        + (f": {', '.join(lacking)}" if lacking else "")
+    )
+
+
+def _fill_document(result: RuleTypesFill) -> dict[str, object]:
+    return {
+        "RuleId": result.rule.rule_id,
+        "RuleName": result.rule.name,
+        "Outcome": result.outcome.value,
+        "ResourceTypes": sorted(result.rule.resource_types),
+        "ConfigResourceTypes": sorted(result.config_types),
+        "Written": result.written,
+    }

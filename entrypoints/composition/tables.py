@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError
 
-from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, MalformedItemError
+from adapters.aws import (
+    AwsClients,
+    ConfigRuleScopes,
+    DynamoExceptionStore,
+    DynamoRuleCatalog,
+    MalformedItemError,
+    client_config,
+)
 from adapters.aws.dynamo_items import item_from_document, record_from_item, record_to_document
 from application.errors import ConflictError, TransientError
 from entrypoints.composition.aws_wiring import aws_clients, exception_store, rule_catalog
@@ -16,6 +23,7 @@ from entrypoints.composition.settings import Settings
 
 __all__ = [
     "TABLE_ERRORS",
+    "ConfigRuleScopes",
     "DynamoExceptionStore",
     "DynamoRuleCatalog",
     "MalformedItemError",
@@ -53,3 +61,8 @@ class Tables:
     def catalog(self) -> DynamoRuleCatalog:
         """`Config-Master` (a command reads it once, so the cache never gets in the way)."""
         return rule_catalog(self.settings, self._aws())
+
+    def rule_scopes(self, region: str) -> ConfigRuleScopes:
+        """AWS Config's rules in ``region`` of the account the caller's credentials are in."""
+        client = self._aws().session.client("config", region_name=region, config=client_config())
+        return ConfigRuleScopes(client)

@@ -74,6 +74,8 @@ SWEEP_RUN_ID = "elm-local-sweep"
 """The sweep's run id: the `EventId` of the `History` entries it writes."""
 
 _WaveKey = tuple[str, str, str]
+# A configuration item change names no rule: its events share one key per account and region.
+_ITEM_WAVE = "(configuration item)"
 
 
 class LocalPipelineError(Exception):
@@ -114,7 +116,7 @@ class OutgoingEvent:
     @property
     def wave_key(self) -> _WaveKey:
         """Events with the same key can touch the same exceptions: never in one wave."""
-        return (self.account_id, self.region, self.rule_name)
+        return (self.account_id, self.region, self.rule_name or _ITEM_WAVE)
 
 
 @frozen
@@ -320,7 +322,8 @@ def _outgoing(scenario: Scenario) -> list[OutgoingEvent]:
             raise LocalPipelineError(f"{where} needs source and detail to be put on a bus")
         if not isinstance(detail_type, str):
             raise LocalPipelineError(f"{where} needs a detail-type to be put on a bus")
-        account, region = detail.get("awsAccountId"), detail.get("awsRegion")
+        fields = _identity_fields(detail)
+        account, region = fields.get("awsAccountId"), fields.get("awsRegion")
         if not isinstance(account, str) or not is_account_id(account):
             raise LocalPipelineError(
                 f"{where}: detail.awsAccountId must be the 12-digit account that sends it"
@@ -328,7 +331,7 @@ def _outgoing(scenario: Scenario) -> list[OutgoingEvent]:
         if not isinstance(region, str) or not is_region_name(region):
             raise LocalPipelineError(f"{where}: detail.awsRegion must be a region name")
         rule = detail.get("configRuleName")
-        resource_type, resource_id = detail.get("resourceType"), detail.get("resourceId")
+        resource_type, resource_id = fields.get("resourceType"), fields.get("resourceId")
         items.append(
             OutgoingEvent(
                 number=number,
@@ -473,7 +476,8 @@ class _Drain:
                     wave=number,
                     account_id=item.account_id,
                     region=item.region,
-                    rule_name=item.rule_name,
+                    # A configuration item names no rule: show the rules the handler found.
+                    rule_name=item.rule_name or str((log or {}).get("rule") or ""),
                     resource_type=item.resource_type,
                     resource_id=item.resource_id,
                     message_id=message_id,
@@ -527,13 +531,24 @@ class _Drain:
         return logs, failures
 
 
+def _identity_fields(detail: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Where the event's account, region and resource are: a configuration item change
+    keeps them in its item (or, oversized, its summary); a compliance change in its detail."""
+    for name in ("configurationItem", "configurationItemSummary"):
+        item = detail.get(name)
+        if isinstance(item, dict):
+            return item
+    return detail
+
+
 def _sender(pending: Mapping[_WaveKey, OutgoingEvent], body: str) -> OutgoingEvent:
     """The event of this wave that a queued message came from."""
     detail = json.loads(body).get("detail", {})
+    fields = _identity_fields(detail)
     key = (
-        str(detail.get("awsAccountId")),
-        str(detail.get("awsRegion")),
-        str(detail.get("configRuleName", "")),
+        str(fields.get("awsAccountId")),
+        str(fields.get("awsRegion")),
+        str(detail.get("configRuleName", "")) or _ITEM_WAVE,
     )
     item = pending.get(key)
     if item is None:

@@ -23,7 +23,7 @@ from domain.lifecycle import TIMESTAMP_FORMAT
 from domain.outcomes import Outcome
 from domain.records import CLOSED_STATUS, ELM_AUTOMATION, Action, ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints.local.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event, configuration_item_event
 from tests.bdd.wiring import WIRINGS, Wiring
 
 # Business names of resource types, singular and plural.
@@ -294,6 +294,93 @@ def a_deletion_is_reported_by(
     report = _report(scene, kind, resource, account, region, rule)
     report["account"], report["region"] = sender, sender_region
     scene.deliver(report)
+
+
+def _record_of(
+    scene: Scene,
+    kind: str,
+    resource: str,
+    account: str,
+    region: str,
+    *,
+    name: str | None = None,
+    arn: str | None = None,
+    status: str = "ResourceDeleted",
+) -> dict[str, Any]:
+    """The inventory's own record of a change to one resource (it names no rule)."""
+    return configuration_item_event(
+        account_id=account,
+        region=region,
+        resource_type=_resource_type(kind),
+        resource_id=resource,
+        resource_name=name,
+        arn=arn,
+        status=status,
+        change_type="DELETE" if status.startswith("ResourceDeleted") else "UPDATE",
+        event_id=scene.next_event_id(),
+    )
+
+
+@when(
+    step(
+        'the inventory records the deletion of the {kind} "{resource}" '
+        "in account {account}, {region}"
+    )
+)
+def the_inventory_records_a_deletion(
+    scene: Scene, kind: str, resource: str, account: str, region: str
+) -> None:
+    scene.deliver(_record_of(scene, kind, resource, account, region))
+
+
+@when(
+    step(
+        'the inventory records the deletion of the {kind} "{resource}" named "{name}" '
+        "in account {account}, {region}"
+    )
+)
+def the_inventory_records_a_named_deletion(
+    scene: Scene, kind: str, resource: str, name: str, account: str, region: str
+) -> None:
+    scene.deliver(_record_of(scene, kind, resource, account, region, name=name))
+
+
+@when(
+    step(
+        'the inventory records the deletion of the {kind} "{resource}" named "{name}" '
+        'with ARN "{arn}" in account {account}, {region}'
+    )
+)
+def the_inventory_records_a_deletion_with_arn(
+    scene: Scene, kind: str, resource: str, name: str, arn: str, account: str, region: str
+) -> None:
+    scene.deliver(_record_of(scene, kind, resource, account, region, name=name, arn=arn))
+
+
+@when(
+    step(
+        'the inventory records the {kind} "{resource}" in account {account}, {region} '
+        'with the status "{status}"'
+    )
+)
+def the_inventory_records_a_status(
+    scene: Scene, kind: str, resource: str, account: str, region: str, status: str
+) -> None:
+    scene.deliver(_record_of(scene, kind, resource, account, region, status=status))
+
+
+@when(
+    step(
+        'the inventory records the deletion of the {kind} "{resource}" in account {account}, '
+        "{region}, sent by account {sender}"
+    )
+)
+def the_inventory_records_a_deletion_sent_by(
+    scene: Scene, kind: str, resource: str, account: str, region: str, sender: str
+) -> None:
+    record = _record_of(scene, kind, resource, account, region)
+    record["account"] = sender
+    scene.deliver(record)
 
 
 @when("the same report is delivered again")

@@ -17,6 +17,7 @@ EXPECTED_FILES = {
     "event_filter.feature",
     "authenticity.feature",
     "matching_safety.feature",
+    "configuration_item.feature",
 }
 
 

@@ -16,4 +16,5 @@ scenarios(
     "event_filter.feature",
     "authenticity.feature",
     "matching_safety.feature",
+    "configuration_item.feature",
 )

@@ -52,11 +52,13 @@ def test_outcomes_are_read_from_the_handlers_log_lines_and_metrics(
     for event in handled:
         assert event.log is not None
         detail = json.loads(event.event.body)["detail"]
+        # A configuration item change names the resource in its item (or summary).
+        named = detail.get("configurationItem") or detail.get("configurationItemSummary") or detail
         assert event.log["message_id"] == event.message_id
         assert (event.log["account"], event.log["region"], event.log["resource_id"]) == (
-            detail["awsAccountId"],
-            detail["awsRegion"],
-            detail["resourceId"],
+            named["awsAccountId"],
+            named["awsRegion"],
+            named["resourceId"],
         )
     assert dict(report.metrics) == dict(Counter(e.outcome for e in handled))
     assert sum(report.batches) == len(handled)
@@ -66,11 +68,36 @@ def test_outcomes_are_read_from_the_handlers_log_lines_and_metrics(
 def test_a_compliance_change_that_is_not_a_deletion_never_reaches_the_queue(
     pipeline_run: PipelineRun,
 ) -> None:
-    (filtered,) = [e for e in pipeline_run.report.events if e.outcome == FILTERED]
+    filtered = [e for e in pipeline_run.report.events if e.outcome == FILTERED]
+    (compliance,) = [e for e in filtered if "newEvaluationResult" in e.event.body]
 
-    assert filtered.message_id is None
-    detail = json.loads(filtered.event.body)["detail"]
+    assert compliance.message_id is None
+    detail = json.loads(compliance.event.body)["detail"]
     assert detail["newEvaluationResult"]["complianceType"] != "NOT_APPLICABLE"
+
+
+def test_a_configuration_change_that_is_not_a_deletion_never_reaches_the_queue(
+    pipeline_run: PipelineRun,
+) -> None:
+    filtered = [e for e in pipeline_run.report.events if e.outcome == FILTERED]
+    (item,) = [e for e in filtered if "configurationItem" in e.event.body]
+
+    assert item.message_id is None
+    status = json.loads(item.event.body)["detail"]["configurationItem"]["configurationItemStatus"]
+    assert status == "OK"
+
+
+def test_a_managed_rule_exception_is_closed_by_the_configuration_item(
+    pipeline_run: PipelineRun,
+) -> None:
+    (managed,) = [e for e in pipeline_run.report.events if e.resource_type == "AWS::IAM::Role"]
+
+    assert managed.outcome == "closed"
+    assert managed.rule_name == "iam-role-managed-policy-check"
+    assert managed.log is not None
+    assert managed.log["signal"] == "configuration-item"
+    closed = [r for r in pipeline_run.report.after if r.rule_id == 5]
+    assert [r.is_closed for r in closed] == [True]
 
 
 def test_the_sweep_closes_the_deletion_whose_event_was_lost(pipeline_run: PipelineRun) -> None:

@@ -413,17 +413,17 @@ def test_the_production_account_is_a_target_account_too(
         ("config:ListDiscoveredResources", "*")
     }
     forwarding = {
-        region: [
+        region: sorted(
             r["Name"]
             for r in boto3.client("events", region_name=region).list_rules(
                 NamePrefix="elm-forward-"
             )["Rules"]
-        ]
+        )
         for region in STACKSET_REGIONS
     }
+    both_signals = ["elm-forward-config-items-PROD", "elm-forward-deletions-PROD"]
     assert forwarding == {
-        region: [] if region == PRODUCTION_REGION else ["elm-forward-deletions-PROD"]
-        for region in STACKSET_REGIONS
+        region: [] if region == PRODUCTION_REGION else both_signals for region in STACKSET_REGIONS
     }
 
     sent = {}

@@ -1,9 +1,11 @@
 """The templates' EventPattern and domain.deletion are one definition of a deletion event.
 
-Both rules (the target accounts' forwarding rule and the production rule) are resolved per
-environment and compared with ``deletion_pattern(prefix)`` structurally, then judged on a
-corpus of events: moto's EventBridge matcher for the template side, ``is_deletion_event``
-for the code side. cfn-lint does not look inside an EventPattern and moto accepts
+Both rules of each signal (the target accounts' forwarding rule and the production rule)
+are resolved per environment and compared with ``deletion_pattern(prefix)`` (the
+compliance change) or ``configuration_item_pattern()`` (AWS Config's record of a deleted
+resource) structurally, then judged on a corpus of events: moto's EventBridge matcher for
+the template side, ``is_deletion_event`` / ``is_configuration_item_deletion`` for the code
+side. cfn-lint does not look inside an EventPattern and moto accepts
 misspelled operators, so the operators are checked against EventBridge's own list here.
 """
 
@@ -28,10 +30,12 @@ from moto.events.models import EventPattern
 from domain.deletion import (
     DELETED_ANNOTATION_PREFIX,
     EXCEPTION_ANNOTATIONS,
+    configuration_item_pattern,
     deletion_pattern,
+    is_configuration_item_deletion,
     is_deletion_event,
 )
-from entrypoints.local.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event, configuration_item_event
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 
@@ -39,6 +43,11 @@ EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 RULES = [
     pytest.param(SEND_EVENTS, "ForwardDeletionsRule", id="send-events"),
     pytest.param(STATUS_UPDATE, "DeletionEventsRule", id="status-update"),
+]
+# Every rule in infra/ that carries the configuration item deletion pattern.
+ITEM_RULES = [
+    pytest.param(SEND_EVENTS, "ForwardConfigItemDeletionsRule", id="send-events"),
+    pytest.param(STATUS_UPDATE, "ConfigItemDeletionEventsRule", id="status-update"),
 ]
 ENVIRONMENTS = list(ENVIRONMENT_PREFIXES)
 
@@ -267,6 +276,11 @@ def operators_in(pattern: Any) -> Iterator[str]:
         for key, value in pattern.items():
             if key.startswith("$"):
                 yield key
+            if key == "$or" and isinstance(value, list):
+                # Its list holds sub-patterns, not operators: walk each as a pattern.
+                for alternative in value:
+                    yield from operators_in(alternative)
+                continue
             yield from operators_in(value)
     elif isinstance(pattern, list):
         for item in pattern:
@@ -298,3 +312,183 @@ def test_misspelled_operator_is_caught_although_moto_accepts_it() -> None:
     # moto takes it and matches an event of another environment: the check is not redundant.
     assert EventPattern.load(json.dumps(misspelled)).matches_event(_event("QA-x"))
     assert unknown_operators(misspelled) == {"prefixx"}
+
+
+# --- The second signal: AWS Config's configuration item change. ---
+#
+# The statuses are those of "ConfigurationItem" in the AWS Config API Reference
+# (https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigurationItem.html); the
+# oversized form, with a configurationItemSummary, is "Example Oversized Configuration Item
+# Change Notification" in the AWS Config Developer Guide
+# (https://docs.aws.amazon.com/config/latest/developerguide/oversized-notification-example.html).
+
+_ITEM_TYPES = {
+    "AWS::EC2::SecurityGroup": (
+        "sg-0a1b",
+        "web",
+        "arn:aws:ec2:eu-west-1:{a}:security-group/sg-0a1b",
+    ),
+    "AWS::S3::Bucket": ("logs-eu", "logs-eu", "arn:aws:s3:::logs-eu"),
+    "AWS::IAM::Role": ("AROAEXAMPLE000001", "deploy", "arn:aws:iam::{a}:role/deploy"),
+    "AWS::Lambda::Function": ("rotate", "rotate", "arn:aws:lambda:eu-west-1:{a}:function:rotate"),
+    "AWS::EC2::Volume": ("vol-0a1b2c3d", None, "arn:aws:ec2:eu-west-1:{a}:volume/vol-0a1b2c3d"),
+    "AWS::RDS::DBInstance": ("db-ABCDEFG", "orders", "arn:aws:rds:eu-west-1:{a}:db:orders"),
+}
+
+
+def _item(resource_type: str = "AWS::EC2::SecurityGroup", **overrides: Any) -> dict[str, Any]:
+    resource_id, name, arn = _ITEM_TYPES[resource_type]
+    fields: dict[str, Any] = {
+        "account_id": "111122223333",
+        "region": "eu-west-1",
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "resource_name": name,
+        "arn": arn.format(a="111122223333"),
+        "event_id": f"item-{resource_type}-{sorted(overrides.items())!r}",
+    }
+    fields.update(overrides)
+    return configuration_item_event(**fields)
+
+
+def item_corpus() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(label, event) pairs of configuration item changes, deletions and everything else."""
+    for path in sorted(EVENTS_DIR.glob("ci-*.json")):
+        yield path.name, json.loads(path.read_text())
+    statuses = {
+        "ResourceDeleted": "DELETE",
+        "ResourceDeletedNotRecorded": "DELETE",
+        "OK": "UPDATE",
+        "ResourceDiscovered": "CREATE",
+        "ResourceNotRecorded": "CREATE",
+    }
+    for resource_type in _ITEM_TYPES:
+        for status, change_type in statuses.items():
+            for oversized in (False, True):
+                yield (
+                    f"{resource_type} {status} oversized={oversized}",
+                    _item(
+                        resource_type, status=status, change_type=change_type, oversized=oversized
+                    ),
+                )
+    deleted = _item()
+    summary = _item(oversized=True)
+    variants = {
+        "source=aws.ec2": (deleted, ("source",), "aws.ec2"),
+        "source=custom.config": (deleted, ("source",), "custom.config"),
+        "no source": (deleted, ("source",), ...),
+        "detail-type=compliance change": (
+            deleted,
+            ("detail-type",),
+            "Config Rules Compliance Change",
+        ),
+        "no detail-type": (deleted, ("detail-type",), ...),
+        "messageType=oversized, item present": (
+            deleted,
+            ("detail", "messageType"),
+            "OversizedConfigurationItemChangeNotification",
+        ),
+        "messageType=normal, summary present": (
+            summary,
+            ("detail", "messageType"),
+            "ConfigurationItemChangeNotification",
+        ),
+        "messageType=ComplianceChangeNotification": (
+            deleted,
+            ("detail", "messageType"),
+            "ComplianceChangeNotification",
+        ),
+        "no messageType": (deleted, ("detail", "messageType"), ...),
+        "no configurationItem": (deleted, ("detail", "configurationItem"), ...),
+        "no status": (deleted, ("detail", "configurationItem", "configurationItemStatus"), ...),
+        "status lower case": (
+            deleted,
+            ("detail", "configurationItem", "configurationItemStatus"),
+            "resourcedeleted",
+        ),
+        "status Deleted": (
+            deleted,
+            ("detail", "configurationItem", "configurationItemStatus"),
+            "Deleted",
+        ),
+        "status in a list": (
+            deleted,
+            ("detail", "configurationItem", "configurationItemStatus"),
+            ["OK", "ResourceDeleted"],
+        ),
+        "status null": (deleted, ("detail", "configurationItem", "configurationItemStatus"), None),
+        "no diff": (deleted, ("detail", "configurationItemDiff"), ...),
+        "summary status OK": (
+            summary,
+            ("detail", "configurationItemSummary", "configurationItemStatus"),
+            "OK",
+        ),
+        "no summary": (summary, ("detail", "configurationItemSummary"), ...),
+    }
+    for label, (base, path, value) in variants.items():
+        yield label, _with(base, path, value)
+
+
+ITEM_CORPUS = list(item_corpus())
+
+
+@pytest.mark.parametrize(("path", "logical_id"), ITEM_RULES)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_item_rule_pattern_resolves_to_the_domain_pattern(
+    path: Path, logical_id: str, environment: str
+) -> None:
+    assert template_pattern(path, logical_id, environment) == configuration_item_pattern()
+
+
+def test_item_corpus_is_large_and_has_both_outcomes() -> None:
+    outcomes = [is_configuration_item_deletion(event) for _, event in ITEM_CORPUS]
+
+    assert len(ITEM_CORPUS) >= 25
+    assert outcomes.count(True) >= 12
+    assert outcomes.count(False) >= 25
+
+
+@pytest.mark.parametrize(("path", "logical_id"), ITEM_RULES)
+def test_eventbridge_and_the_handler_agree_on_every_item_corpus_event(
+    path: Path, logical_id: str
+) -> None:
+    judge = EventPattern.load(json.dumps(template_pattern(path, logical_id, "PROD")))
+
+    disagreements = [
+        f"{label}: EventBridge={rule} handler={code}"
+        for label, event in ITEM_CORPUS
+        if (rule := judge.matches_event(event)) != (code := is_configuration_item_deletion(event))
+    ]
+
+    assert disagreements == []
+
+
+@pytest.mark.parametrize(("path", "logical_id"), ITEM_RULES)
+def test_item_rule_forwards_no_compliance_change(path: Path, logical_id: str) -> None:
+    judge = EventPattern.load(json.dumps(template_pattern(path, logical_id, "PROD")))
+
+    assert [label for label, event in CORPUS if judge.matches_event(event)] == [
+        label
+        for label, _ in CORPUS
+        if label.startswith("ci-deleted") or "oversized-deleted" in label
+    ]
+
+
+@pytest.mark.parametrize(("path", "logical_id"), RULES)
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_compliance_rule_forwards_no_configuration_item(
+    path: Path, logical_id: str, environment: str
+) -> None:
+    judge = EventPattern.load(json.dumps(template_pattern(path, logical_id, environment)))
+
+    assert [label for label, event in ITEM_CORPUS if judge.matches_event(event)] == []
+
+
+@pytest.mark.parametrize(("path", "logical_id"), ITEM_RULES)
+def test_item_rule_pattern_uses_only_real_eventbridge_operators(
+    path: Path, logical_id: str
+) -> None:
+    pattern = template_pattern(path, logical_id, "PROD")
+
+    assert "$or" in set(operators_in(pattern))
+    assert unknown_operators(pattern) == set()

@@ -22,7 +22,7 @@ from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey, split_members
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.composition.settings import DEFAULT_RETENTION_DAYS, Settings
-from entrypoints.local.sample_events import compliance_change_event
+from entrypoints.local.sample_events import compliance_change_event, configuration_item_event
 from entrypoints.local.scenario import fields as read
 from entrypoints.local.scenario.model import (
     DEFAULT_START,
@@ -39,6 +39,8 @@ __all__ = ["load_scenario", "parse_scenario"]
 _MAX_RETENTION_DAYS = 3650
 _TOP_LEVEL = ("description", "settings", "rules", "exceptions", "inventory", "events", "sweep")
 _EVENT_FORMS = ("delete", "event", "file")
+# What a short-form `delete:` sends: the rule's report (the default) or AWS Config's record.
+_SIGNALS = ("compliance-change", "configuration-item")
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -356,43 +358,78 @@ def _inventory(
 def _short_delete(value: object, path: str, number: int) -> tuple[str, Deletion | None]:
     """A deletion event built from a short form, and what it does to the inventory.
 
-    Values are not checked for form here: a malformed account or region makes an event the
-    handler finds `invalid`, which a scenario may want to show.
+    ``signal`` chooses the event: ``compliance-change`` (the default: the rule's own report,
+    ``rule`` required) or ``configuration-item`` (AWS Config's record of the deletion: no
+    rule; ``name``, ``arn`` and ``oversized`` shape the item). Values are not checked for
+    form here: a malformed account or region makes an event the handler finds `invalid`,
+    which a scenario may want to show.
     """
     entry = read.mapping(value, path)
     read.known(
         entry,
         path,
         (
+            "signal",
             "account",
             "region",
             "rule",
             "type",
             "id",
             "name",
+            "arn",
+            "oversized",
             "event_id",
             "envelope_account",
             "envelope_region",
             "confirmed",
         ),
     )
+    signal = read.opt_str(entry, "signal", path) or _SIGNALS[0]
+    if signal not in _SIGNALS:
+        read.fail(
+            f"{path}.signal", f"must be one of {', '.join(_SIGNALS)} (got {read.show(signal)})"
+        )
     account = read.loose_account(read.req(entry, "account", path), f"{path}.account")
     region = read.req_str(entry, "region", path)
     resource_type = read.req_str(entry, "type", path)
     resource_id = read.req_str(entry, "id", path)
     envelope = entry.get("envelope_account")
-    event = compliance_change_event(
-        account_id=account,
-        region=region,
-        rule_name=read.req_str(entry, "rule", path),
-        resource_type=resource_type,
-        resource_id=resource_id,
-        event_id=read.opt_str(entry, "event_id", path) or f"event-{number}",
-        envelope_account=(
-            None if envelope is None else read.loose_account(envelope, f"{path}.envelope_account")
-        ),
-        envelope_region=read.opt_str(entry, "envelope_region", path),
+    event_id = read.opt_str(entry, "event_id", path) or f"event-{number}"
+    envelope_account = (
+        None if envelope is None else read.loose_account(envelope, f"{path}.envelope_account")
     )
+    envelope_region = read.opt_str(entry, "envelope_region", path)
+    if signal == "configuration-item":
+        if "rule" in entry:
+            read.fail(
+                f"{path}.rule", "must not be given: a configuration-item deletion names no rule"
+            )
+        event = configuration_item_event(
+            account_id=account,
+            region=region,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            resource_name=read.opt_str(entry, "name", path),
+            arn=read.opt_str(entry, "arn", path),
+            oversized=read.opt_bool(entry, "oversized", path, default=False),
+            event_id=event_id,
+            envelope_account=envelope_account,
+            envelope_region=envelope_region,
+        )
+    else:
+        for only_item in ("arn", "oversized"):
+            if only_item in entry:
+                read.fail(f"{path}.{only_item}", "is for signal: configuration-item only")
+        event = compliance_change_event(
+            account_id=account,
+            region=region,
+            rule_name=read.req_str(entry, "rule", path),
+            resource_type=resource_type,
+            resource_id=resource_id,
+            event_id=event_id,
+            envelope_account=envelope_account,
+            envelope_region=envelope_region,
+        )
     deletion = None
     if read.opt_bool(entry, "confirmed", path, default=True):
         deletion = Deletion(
