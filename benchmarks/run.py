@@ -22,6 +22,7 @@ from benchmarks.coldstart import cold_start
 from benchmarks.core import core_throughput
 from benchmarks.correctness import correctness
 from benchmarks.endtoend import api_calls_per_event, end_to_end
+from benchmarks.item_signal import item_signal
 from benchmarks.plots import PLOTS, Point, Series, sweep_plot, write_plot
 from benchmarks.reads import KindReads, ReadCounts, reads_per_event, reads_per_partition
 from benchmarks.report import Section, render
@@ -66,6 +67,10 @@ class Sizes:
     e2e_events: int
     e2e_reference_events: int
     import_runs: int
+    item_rules: int = 9
+    item_covering: tuple[int, ...] = (1, 3)
+    item_records: int = 50
+    item_events: int = 3
 
 
 FULL = Sizes(
@@ -86,6 +91,10 @@ FULL = Sizes(
     e2e_events=100,
     e2e_reference_events=30,
     import_runs=7,
+    item_rules=30,
+    item_covering=(1, 3, 10),
+    item_records=200,
+    item_events=20,
 )
 QUICK = Sizes(
     read_sizes=(300, 3_000),
@@ -157,6 +166,12 @@ def run(
             lambda: end_to_end(sizes.e2e_size, sizes.e2e_events, sizes.e2e_reference_events),
         ),
         ("cold start", lambda: cold_start(sizes.import_runs)),
+        (
+            "configuration item deletions",
+            lambda: item_signal(
+                sizes.item_rules, sizes.item_covering, sizes.item_records, sizes.item_events
+            ),
+        ),
     )
     sections = []
     for name, step in steps:
