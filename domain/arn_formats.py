@@ -153,7 +153,8 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     "AWS::SageMaker::NotebookInstance": _f("sagemaker", "notebook-instance/"),
     # AWS Backup
     "AWS::Backup::BackupVault": _f("backup", "backup-vault:"),
-    "AWS::Backup::BackupPlan": _id("backup", "backup-plan:"),
+    # (A backup plan's ARN is given as both backup-plan:<id> and plan:<id> in AWS's pages:
+    # left to the recorded ARN.)
     # AWS CodeBuild / CodePipeline
     "AWS::CodeBuild::Project": _f("codebuild", "project/"),
     "AWS::CodePipeline::Pipeline": _f("codepipeline"),
