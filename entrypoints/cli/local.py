@@ -167,6 +167,7 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "left_on_queue": report.left_on_queue,
         "metrics": dict(report.metrics),
         "sweep": _sweep_document(report),
+        "published": [dict(e) for e in report.published],
         "exceptions": [
             {
                 "before": record_to_document(before[key]) if key in before else None,
@@ -288,6 +289,14 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
         console.print(f"CloudWatch metrics the handler emitted: {metrics}.")
     _print_sweep(report, console)
     console.print(_exceptions_table(report))
+    if report.published:
+        console.print(
+            render.published_table(
+                f"ELM's own events, as a queue subscribed to them on the bus received them "
+                f"({len(report.published)})",
+                report.published,
+            )
+        )
     counts = ", ".join(f"[{_STYLE.get(o, '')}]{o}[/] {n}" for o, n in sorted(report.counts.items()))
     console.print(
         f"Outcomes: {counts}. Recovered by the sweep: {len(report.recovered)}. "

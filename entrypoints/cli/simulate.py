@@ -170,7 +170,12 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
         _print_sweep(report, console)
     console.print(_exceptions_table(report))
     if report.published:
-        console.print(_published_table(report))
+        console.print(
+            render.published_table(
+                "Published by ELM (source elm, on its bus)",
+                [{"detail-type": e.kind.value, "detail": e.detail} for e in report.published],
+            )
+        )
     counts = ", ".join(
         f"[{render.OUTCOME_STYLE[o.value]}]{o.value}[/] {n}" for o, n in report.counts.items()
     )
@@ -194,29 +199,6 @@ def _print_sweep(report: SimulationReport, console: Console) -> None:
         console.print(
             Text(f"✗ {unmet}", style="bold red") if unmet else Text("✓ as expected", style="green")
         )
-
-
-def _published_table(report: SimulationReport) -> Table:
-    table = Table(
-        title="Published by ELM (source elm, on its bus)", title_justify="left", show_lines=True
-    )
-    table.add_column("detail-type")
-    table.add_column("exception\naccount, region", overflow="fold")
-    table.add_column("made by", overflow="fold")
-    for event in report.published:
-        detail = event.detail
-        if "exceptionKey" in detail:
-            key = detail["exceptionKey"]
-            what = f"{key['Exception']}\n{detail['accountId']}, {detail['region']}"
-            members = detail["members"]
-            if members:
-                what += f"\nmembers: {', '.join(members)}"
-        else:
-            counted = ", ".join(f"{o} {n}" for o, n in detail["outcomes"].items())
-            what = f"{detail['recordsScanned']} scanned: {counted or 'nothing changed'}"
-        made_by = detail["eventId"] if detail.get("eventId") else f"sweep {detail['sweepRun']}"
-        table.add_row(event.kind.value, what, made_by)
-    return table
 
 
 def _events_table(report: SimulationReport) -> Table:

@@ -121,6 +121,35 @@ def test_a_composite_closes_when_its_last_member_is_deleted(pipeline_run: Pipeli
     assert after.deleted_members == frozenset({"vol-0a11", "vol-0b22", "vol-0c33"})
 
 
+def test_a_subscribed_queue_receives_one_event_of_elms_per_change(
+    pipeline_run: PipelineRun,
+) -> None:
+    """The deployed handler and the sweep put ELM's events on the production bus; a rule
+    for ``source: elm`` delivers them to a queue, as another team's system would get them."""
+    report = pipeline_run.report
+    published = report.published
+    # One change is one new (record, event id) pair in the records' History.
+    before = {r.record_key: {h.identity for h in r.history} for r in report.before}
+    changes = Counter(
+        (r.record_key.partition_key, r.record_key.key)
+        for r in report.after
+        for _ in {h.event_id for h in r.history if h.identity not in before.get(r.record_key, ())}
+    )
+    assert sum(changes.values()) >= 5
+    told = Counter(
+        (p["detail"]["exceptionKey"]["AccountId_RuleId"], p["detail"]["exceptionKey"]["Exception"])
+        for p in published
+        if p["detail-type"] != "Reconciliation Finished"
+    )
+    assert told == changes
+    assert {p["source"] for p in published} == {"elm"}
+    finished = [p for p in published if p["detail-type"] == "Reconciliation Finished"]
+    assert len(finished) == 1
+    assert report.sweep is not None
+    assert finished[0]["detail"]["sweepRun"] == report.sweep.run_id
+    assert report_document(report)["published"] == [dict(p) for p in published]
+
+
 def test_exceptions_nothing_confirmed_deleted_are_left_as_they_were(
     pipeline_run: PipelineRun,
 ) -> None:
