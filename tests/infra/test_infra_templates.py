@@ -469,3 +469,55 @@ def test_every_suppression_carries_a_written_reason(path: Any) -> None:
         skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
         for skip in skips:
             assert len(skip.get("comment", "").split()) >= 8, f"{logical_id}: {skip['id']}"
+
+
+def _put_events_statements(parameters: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Each role's PutEvents statements, resolved for a stack with ``parameters``."""
+    template = load_template(STATUS_UPDATE)
+    settings = {"OrganizationId": "o-x", **parameters}
+    found = {}
+    for role in ("ProcessorRole", "SweepRole"):
+        policy = template["Resources"][role]["Properties"]["Policies"][0]
+        raw = [s for s in policy["PolicyDocument"]["Statement"] if "events:PutEvents" in str(s)]
+        resolved = resolve(template, {"Statement": raw}, settings)
+        found[role] = resolved["Statement"]
+    return found
+
+
+def test_both_lambdas_may_put_elm_events_on_that_one_bus_only() -> None:
+    """ELM publishes its own events with PutEvents on one bus of the production account;
+    the action's resource is the event bus ("Actions, resources, and condition keys for
+    Amazon EventBridge", Service Authorization Reference: PutEvents on event-bus)."""
+    template = load_template(STATUS_UPDATE)
+    for bus, arn in (
+        ("default", "arn:aws:events:us-east-1:123456789012:event-bus/default"),
+        ("elm-events", "arn:aws:events:us-east-1:123456789012:event-bus/elm-events"),
+    ):
+        for role, statements in _put_events_statements({"EventsBusName": bus}).items():
+            assert statements == [
+                {
+                    "Sid": "PublishElmEvents",
+                    "Effect": "Allow",
+                    "Action": "events:PutEvents",
+                    "Resource": arn,
+                }
+            ], role
+        for function in ("ProcessorFunction", "SweepFunction"):
+            env = resolve(
+                template,
+                template["Resources"][function]["Properties"]["Environment"],
+                {"OrganizationId": "o-x", "EventsBusName": bus},
+            )
+            assert env["Variables"]["ELM_EVENTS_BUS"] == bus, function
+
+
+def test_no_bus_means_no_put_events_permission_and_publishing_off() -> None:
+    for role, statements in _put_events_statements({"EventsBusName": ""}).items():
+        assert statements == [], role
+    template = load_template(STATUS_UPDATE)
+    env = resolve(
+        template,
+        template["Resources"]["ProcessorFunction"]["Properties"]["Environment"],
+        {"OrganizationId": "o-x", "EventsBusName": ""},
+    )
+    assert env["Variables"]["ELM_EVENTS_BUS"] == ""
