@@ -20,6 +20,7 @@ from application.reconcile import SweepOutcome
 from domain.records import RecordKey
 from entrypoints.cli import app, render
 from entrypoints.cli._errors import BAD_INPUT, fail
+from entrypoints.cli.html_report import check_report_path, local_page, write_report
 from entrypoints.composition.tables import record_to_document
 from entrypoints.local.moto_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local.pipeline import (
@@ -66,6 +67,14 @@ def local_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of tables.")
     ] = False,
+    html_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="Also write the run as a self-contained HTML page (opens offline).",
+        ),
+    ] = None,
 ) -> None:
     """Run ELM's production flow end to end on a local AWS, with no AWS account.
 
@@ -77,6 +86,8 @@ def local_command(
     outcome differs from the scenario's `expect`.
     """
     started = time.monotonic()
+    if html_report is not None:
+        check_report_path(html_report)
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
@@ -97,6 +108,8 @@ def local_command(
         typer.echo(json.dumps(report_document(report, elapsed), indent=2))
     else:
         print_report(report, elapsed, Console(highlight=False))
+    if html_report is not None:
+        write_report(local_page(report, elapsed), html_report)
     for event in report.unmet:
         assert event.event.expect is not None
         typer.echo(

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import socket
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from local_run import PipelineRun
 from rich.console import Console
 
+from application.sweep_report import SweepOutcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.cli.local import SIMULATED_INVENTORY, print_report, report_document
 from entrypoints.local.pipeline import FILTERED
@@ -216,3 +218,29 @@ def test_nothing_is_left_running_and_the_process_environment_is_untouched(
         socket.create_connection((endpoint.hostname, endpoint.port), timeout=2)
     assert pipeline_run.environment_after == pipeline_run.environment_before
     assert pipeline_run.default_session_after is pipeline_run.default_session_before
+
+
+def test_the_html_report_shows_the_runs_numbers_in_a_browser(
+    pipeline_run: PipelineRun, tmp_path: Path
+) -> None:
+    from entrypoints.cli.html_report import local_page, write_report
+    from tests.browser.headless import figures_in
+
+    report = pipeline_run.report
+    page = tmp_path / "local.html"
+    write_report(local_page(report, 1.0), page)
+
+    title, shown = figures_in(page)
+
+    assert title.startswith("elm local: ")
+    outcomes = {
+        k.removeprefix("outcome:"): int(v) for k, v in shown.items() if k.startswith("outcome:")
+    }
+    assert outcomes == report.counts
+    assert report.sweep is not None
+    swept = {k.removeprefix("sweep:"): int(v) for k, v in shown.items() if k.startswith("sweep:")}
+    assert swept == {o.value: report.sweep.count(o) for o in SweepOutcome if report.sweep.count(o)}
+    changed = sum(int(v) for k, v in shown.items() if k.startswith("change:"))
+    assert changed == sum(
+        1 for p in report.published if p["detail-type"] != "Reconciliation Finished"
+    )
