@@ -29,6 +29,7 @@ from entrypoints.aws_lambda.sqs_events import (
     messages_from_sqs_event,
 )
 from entrypoints.cli import app
+from entrypoints.cli._aws import require_region
 from entrypoints.cli._errors import BAD_INPUT, FAILED, fail
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
@@ -37,6 +38,7 @@ __all__ = ["BadEventFile", "container_for", "process", "read_event_file"]
 
 
 def _aws_container(settings: Settings) -> Injector:
+    require_region()
     return build_container(AwsModule(settings))
 
 
@@ -55,6 +57,8 @@ def read_event_file(path: Path) -> list[Message]:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise BadEventFile(f"{path}: cannot read: {reason}") from error
+    if not text.strip():
+        raise BadEventFile(f"{path}: the file is empty (expected one event as JSON)")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
