@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import boto3
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -15,7 +18,7 @@ from rich.table import Table
 from application.errors import TransientError
 from domain.events import is_account_id, is_region_name
 from domain.lifecycle import Reopening
-from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
+from domain.records import CLOSED_STATUS, KNOWN_STATUSES, ExceptionRecord, RecordKey
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
 from entrypoints.cli._errors import BAD_INPUT, fail
@@ -23,6 +26,7 @@ from entrypoints.composition.container import cli_session_name
 from entrypoints.composition.tables import (
     DynamoExceptionStore,
     MalformedItemError,
+    document_from_item,
     item_from_document,
     record_from_item,
     record_to_document,
@@ -42,6 +46,21 @@ def _account(value: str, option: str) -> str:
     if not is_account_id(value):
         raise fail(f"{option} must be a 12-digit account id (got {value!r})", BAD_INPUT)
     return value
+
+
+def _known_regions() -> frozenset[str]:
+    """The regions, in every partition, botocore's endpoint data offers AWS Config in."""
+    session = boto3.session.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("config", partition_name=partition)
+    )
+
+
+def _did_you_mean(value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _print_records(title: str, records: list[ExceptionRecord]) -> None:
@@ -74,7 +93,9 @@ def _print_records(title: str, records: list[ExceptionRecord]) -> None:
 @exceptions_app.command("list")
 def list_exceptions(
     account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
-    rule_id: Annotated[int | None, typer.Option("--rule", help="Only this RuleId.")] = None,
+    rule_id: Annotated[
+        int | None, typer.Option("--rule-id", "--rule", help="Only this RuleId.")
+    ] = None,
     only_open: Annotated[
         bool, typer.Option("--open", help="Only open records (not RESOURCE_DELETED).")
     ] = False,
@@ -116,10 +137,11 @@ def show_exception(
     record_key = RecordKey(_account(account, "ACCOUNT"), rule_id, key)
     store = tables().store()
     with reported():
-        record = store.get(record_key)
-    if record is None:
-        raise fail(f"no exception ({record_key.partition_key}, {key}) in {store.table_name}")
-    document = record_to_document(record)
+        item = store.get_item(record_key)
+        if item is None:
+            raise fail(f"no exception ({record_key.partition_key}, {key}) in {store.table_name}")
+        record = record_from_item(item)
+        document = document_from_item(item)
     if as_json:
         typer.echo(json.dumps(document, indent=2))
         return
@@ -178,7 +200,7 @@ def reopen_exception(
 @exceptions_app.command("add")
 def add_exception(
     account: Annotated[str, typer.Option("--account", help="The 12-digit account id.")],
-    rule_id: Annotated[int, typer.Option("--rule-id", help="The rule's RuleId.")],
+    rule_id: Annotated[int, typer.Option("--rule-id", "--rule", help="The rule's RuleId.")],
     key: Annotated[str, typer.Option("--key", help="Resource ID, ARN, or members joined by ,")],
     region: Annotated[str, typer.Option("--region", help="The region it applies to.")],
     resource_type: Annotated[
@@ -188,19 +210,40 @@ def add_exception(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a record with the same key.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Accept a status or region ELM does not know."),
+    ] = False,
 ) -> None:
-    """Register one exception record."""
+    """Register one exception record.
+
+    The status must be one of ACTIVE, EXPIRED, RESOURCE_DELETED and the region one AWS
+    Config is offered in, unless --force.
+    """
     _account(account, "--account")
     if not is_region_name(region):
         raise fail(f"--region must be a region name such as eu-west-1 (got {region!r})", BAD_INPUT)
+    if not force and region not in _known_regions():
+        raise fail(
+            f"--region {region} is not a region AWS Config is offered in"
+            f"{_did_you_mean(region, _known_regions())}; use --force to write it anyway",
+            BAD_INPUT,
+        )
     if not key.strip():
         raise fail("--key must not be empty", BAD_INPUT)
-    if not status.strip():
+    status = status.strip()
+    if not status:
         raise fail("--status must not be empty", BAD_INPUT)
+    if not force and status not in KNOWN_STATUSES:
+        raise fail(
+            f"--status {status} is not one of {', '.join(KNOWN_STATUSES)}"
+            f"{_did_you_mean(status, KNOWN_STATUSES)}; use --force to write it anyway",
+            BAD_INPUT,
+        )
     record = ExceptionRecord(
         RecordKey(account, rule_id, key.strip()),
         region=region,
-        status=status.strip(),
+        status=status,
         resource_type=resource_type or None,
     )
     wiring = tables()

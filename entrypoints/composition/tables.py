@@ -16,7 +16,12 @@ from adapters.aws import (
     MalformedItemError,
     client_config,
 )
-from adapters.aws.dynamo_items import item_from_document, record_from_item, record_to_document
+from adapters.aws.dynamo_items import (
+    document_from_item,
+    item_from_document,
+    record_from_item,
+    record_to_document,
+)
 from application.errors import ConflictError, TransientError
 from entrypoints.composition.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.composition.settings import Settings
@@ -28,6 +33,7 @@ __all__ = [
     "DynamoRuleCatalog",
     "MalformedItemError",
     "Tables",
+    "document_from_item",
     "item_from_document",
     "record_from_item",
     "record_to_document",

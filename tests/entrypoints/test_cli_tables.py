@@ -179,6 +179,16 @@ def test_add_refuses_an_existing_record_without_replace(
         (["--account", "1", "--rule-id", "7", "--region", "eu-west-1"], 2, "--account"),
         (["--account", ACCOUNT, "--rule-id", "7", "--region", "Ireland"], 2, "--region"),
         (["--account", ACCOUNT, "--rule-id", "99", "--region", "eu-west-1"], 1, "rule 99 is not"),
+        (
+            ["--account", ACCOUNT, "--rule-id", "7", "--region", "eu-wst-1"],
+            2,
+            "--region eu-wst-1 is not a region AWS Config is offered in (did you mean eu-west-1?)",
+        ),
+        (
+            ["--account", ACCOUNT, "--rule-id", "7", "--region", "eu-west-1", "--status", "ACTIV"],
+            2,
+            "--status ACTIV is not one of ACTIVE, EXPIRED, RESOURCE_DELETED (did you mean ACTIVE?)",
+        ),
     ],
 )
 def test_add_rejects_bad_input_with_one_line(
@@ -193,6 +203,67 @@ def test_add_rejects_bad_input_with_one_line(
     assert result.exit_code == code
     assert message in result.stderr
     assert list(store.scan_all()) == []
+
+
+def test_add_writes_an_unknown_status_or_region_with_force(
+    store: DynamoExceptionStore, catalog: DynamoRuleCatalog
+) -> None:
+    result = run(
+        "exceptions", "add", "--account", ACCOUNT, "--rule-id", "7", "--key", "sg-9",
+        "--region", "xx-test-9", "--status", "UNDER_REVIEW", "--force",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    record = store.get(RecordKey(ACCOUNT, 7, "sg-9"))
+    assert record is not None
+    assert (record.region, record.status) == ("xx-test-9", "UNDER_REVIEW")
+
+
+def test_list_and_add_name_the_rule_the_same_way(
+    store: DynamoExceptionStore, catalog: DynamoRuleCatalog
+) -> None:
+    added = run(
+        "exceptions", "add", "--account", ACCOUNT, "--rule-id", "7", "--key", "sg-9",
+        "--region", "eu-west-1",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+
+    listed = run("exceptions", "list", "--account", ACCOUNT, "--rule-id", "7", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert keys(listed.stdout) == ["sg-9"]
+
+
+def test_show_json_prints_every_attribute_of_the_item(
+    dynamodb: DynamoDBClient, store: DynamoExceptionStore
+) -> None:
+    dynamodb.put_item(
+        TableName=EXCEPTIONS,
+        Item={
+            "AccountId_RuleId": {"S": f"{ACCOUNT}_7"},
+            "Exception": {"S": "sg-1"},
+            "RuleId": {"N": "7"},
+            "Region": {"S": "eu-west-1"},
+            "ExceptionStatus": {"S": "ACTIVE"},
+            "Approver": {"S": "security-team"},
+            "Ticket": {"N": "4217"},
+            "Tags": {"SS": ["pci", "prod"]},
+        },
+    )
+
+    result = run("exceptions", "show", ACCOUNT, "7", "sg-1", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "AccountId_RuleId": f"{ACCOUNT}_7",
+        "Exception": "sg-1",
+        "RuleId": 7,
+        "Region": "eu-west-1",
+        "ExceptionStatus": "ACTIVE",
+        "Approver": "security-team",
+        "Ticket": 4217,
+        "Tags": ["pci", "prod"],
+    }
+    assert "security-team" in run("exceptions", "show", ACCOUNT, "7", "sg-1").stdout
 
 
 # --- elm exceptions import -------------------------------------------------------------
