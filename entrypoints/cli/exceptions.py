@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 import boto3
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from application.errors import TransientError
@@ -21,6 +20,7 @@ from domain.lifecycle import Reopening
 from domain.records import CLOSED_STATUS, KNOWN_STATUSES, ExceptionRecord, RecordKey
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.composition.container import cli_session_name
 from entrypoints.composition.tables import (
@@ -65,13 +65,13 @@ def _did_you_mean(value: str, known: Iterable[str]) -> str:
 
 def _print_records(title: str, records: list[ExceptionRecord]) -> None:
     table = Table(title=f"{title}: {len(records)} exception(s)")
-    # Short identifiers stay on one line; the long ones fold on a narrow terminal.
+    # Identifiers never wrap: a table too wide for the terminal is printed wider.
     table.add_column("Account", no_wrap=True)
     table.add_column("RuleId", no_wrap=True)
-    table.add_column("Exception", overflow="fold")
+    table.add_column("Exception", no_wrap=True)
     table.add_column("Region", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("ResourceType", overflow="fold")
+    table.add_column("ResourceType", no_wrap=True)
     table.add_column("Deleted", justify="right", no_wrap=True)
     table.add_column("Updated", overflow="fold")
     for r in records:
@@ -87,7 +87,7 @@ def _print_records(title: str, records: list[ExceptionRecord]) -> None:
             deleted,
             r.update_timestamp or "",
         )
-    Console().print(table)
+    WideConsole().print(table)
 
 
 @exceptions_app.command("list")
@@ -145,7 +145,7 @@ def show_exception(
     if as_json:
         typer.echo(json.dumps(document, indent=2))
         return
-    console = Console()
+    console = WideConsole()
     details = Table.grid(padding=(0, 2))
     for name, value in document.items():
         if name != "History":
@@ -155,7 +155,7 @@ def show_exception(
     if record.history:
         history = Table(title="History")
         for column in ("At", "Action", "Member", "EventId"):
-            history.add_column(column, overflow="fold")
+            history.add_column(column, no_wrap=True)
         for entry in document["History"]:
             history.add_row(entry["At"], entry["Action"], entry.get("Member", ""), entry["EventId"])
         console.print(history)

@@ -19,6 +19,7 @@ from rich.text import Text
 from application.reconcile import SweepOutcome
 from domain.records import RecordKey
 from entrypoints.cli import app, render
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.composition.tables import record_to_document
 from entrypoints.local.moto_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
@@ -81,7 +82,7 @@ def local_command(
         loaded = load_scenario(scenario)
     except ScenarioError as error:
         raise fail(str(error), BAD_INPUT) from None
-    stderr = Console(stderr=True, highlight=False)
+    stderr = WideConsole(stderr=True, highlight=False)
     try:
         with _progress(stderr, enabled=not as_json) as progress:
             report = run_local_pipeline(loaded, progress)
@@ -96,7 +97,7 @@ def local_command(
     if as_json:
         typer.echo(json.dumps(report_document(report, elapsed), indent=2))
     else:
-        print_report(report, elapsed, Console(highlight=False))
+        print_report(report, elapsed, WideConsole(highlight=False))
     for event in report.unmet:
         assert event.event.expect is not None
         typer.echo(
@@ -303,7 +304,7 @@ def _events_table(report: LocalReport) -> Table:
     )
     table.add_column("#", justify="right")
     table.add_column("wave", justify="right")
-    table.add_column("account\nregion", overflow="fold")
+    table.add_column("account\nregion", no_wrap=True)
     render.add_event_columns(table)
     for event in report.events:
         table.add_row(
@@ -362,8 +363,8 @@ def _exceptions_table(report: LocalReport) -> Table:
         caption_justify="left",
         show_lines=True,
     )
-    table.add_column("AccountId_RuleId\nRegion", overflow="fold")
-    table.add_column("Exception\nResourceType", overflow="fold", ratio=1)
+    table.add_column("AccountId_RuleId\nRegion", no_wrap=True)
+    table.add_column("Exception\nResourceType", no_wrap=True)
     table.add_column("before", overflow="fold")
     table.add_column("after", overflow="fold")
     table.add_column("deleted", justify="right")

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import attrs
 import typer
 from injector import Injector
-from rich.console import Console
 from rich.table import Table
 
 from application.handle_change import ChangeResult, HandleComplianceChange
@@ -30,6 +29,7 @@ from entrypoints.aws_lambda.sqs_events import (
 )
 from entrypoints.cli import app
 from entrypoints.cli._aws import require_region
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, FAILED, fail
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
@@ -122,8 +122,9 @@ def _row_fields(path: Path, message: Message, result: ChangeResult) -> dict[str,
 
 def _print_table(rows: Sequence[tuple[Path, Message, ChangeResult]], *, dry_run: bool) -> None:
     table = Table(title="ELM process" + (" (dry run: nothing written)" if dry_run else ""))
-    for column in ("Event", "Outcome", "Rule", "Resource", "Account/Region", "Reason"):
-        table.add_column(column, overflow="fold")
+    for column in ("Event", "Outcome", "Rule", "Resource", "Account/Region"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Reason", overflow="fold", ratio=1)
     for path, message, result in rows:
         # An EventBridge file is its own message; an SQS record is named by its message id.
         source = path.name if message.message_id == path.name else message.message_id
@@ -135,7 +136,7 @@ def _print_table(rows: Sequence[tuple[Path, Message, ChangeResult]], *, dry_run:
             f"{result.account_id}/{result.region}" if result.account_id else "-",
             result.reason,
         )
-    console = Console()
+    console = WideConsole()
     console.print(table)
     counts = Counter(result.outcome.value for _, _, result in rows)
     console.print(", ".join(f"{outcome}: {n}" for outcome, n in sorted(counts.items())))

@@ -54,8 +54,8 @@ def allowed_accounts(settings: Settings) -> str:
 
 def add_event_columns(table: Table) -> None:
     """The columns an events table ends with: rule and resource, outcome, reason."""
-    table.add_column("rule\nresource", overflow="fold")
-    table.add_column("outcome", overflow="fold")
+    table.add_column("rule\nresource", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
     table.add_column("reason", overflow="fold", ratio=1)
 
 

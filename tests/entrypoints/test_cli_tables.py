@@ -554,3 +554,32 @@ def test_rules_add_refuses_a_name_an_unreadable_item_holds(dynamodb: DynamoDBCli
     assert added.exit_code == 1
     assert "unreadable item (RuleId=9)" in added.stderr
     assert added.stderr.strip().count("\n") == 0
+
+
+# --- tables at 80 columns (piped output) -----------------------------------------------
+
+LONG_ARN = "arn:aws:s3:::an-exceptionally-long-bucket-name-that-would-not-fit-in-eighty-columns"
+
+
+def test_identifiers_never_wrap_in_an_80_column_table(
+    store: DynamoExceptionStore, catalog: DynamoRuleCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    catalog.add(
+        Rule(9, "s3-bucket-public-read-prohibited-everywhere", ExceptionFormat.RESOURCE_ARN,
+             ExceptionType.SIMPLE)
+    )  # fmt: skip
+    store.add(
+        ExceptionRecord(
+            RecordKey(ACCOUNT, 9, LONG_ARN), region="eu-west-1", resource_type="AWS::S3::Bucket"
+        )
+    )
+
+    listed = run("exceptions", "list")
+    rules = run("rules", "list")
+
+    assert listed.exit_code == 0, listed.output
+    assert LONG_ARN in listed.stdout
+    assert "AWS::S3::Bucket" in listed.stdout
+    assert rules.exit_code == 0, rules.output
+    assert "s3-bucket-public-read-prohibited-everywhere" in rules.stdout
