@@ -164,6 +164,9 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "config_inventory": "simulated",
         "notes": [SIMULATED_INVENTORY, ENVELOPE_NOTE],
         "events": [_event_document(e) for e in report.events],
+        "skipped": [
+            {"number": s.number, "event": s.label, "reason": s.reason} for s in report.skipped
+        ],
         "batches": list(report.batches),
         "left_on_queue": report.left_on_queue,
         "metrics": dict(report.metrics),
@@ -272,6 +275,10 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
     console.print(Text(f"Note: {SIMULATED_INVENTORY}", style="bold yellow"))
     console.print(Text(f"Note: {ENVELOPE_NOTE}", style="yellow"))
     console.print(_events_table(report))
+    for skipped in report.skipped:
+        console.print(
+            Text(f"Skipped {skipped.label} (#{skipped.number}): {skipped.reason}.", style="yellow")
+        )
     failures = sum(1 for e in report.events if e.batch_failed)
     console.print(
         f"The queue was drained in {len(report.batches)} batches "
