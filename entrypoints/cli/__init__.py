@@ -46,6 +46,7 @@ def _register() -> None:
         reconcile,
         rules,
         simulate,
+        tables,
         version,
     )
 

@@ -6,6 +6,8 @@ place that knows them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import BotoCoreError
 
 from adapters.aws import (
@@ -67,6 +69,12 @@ class Tables:
     def catalog(self) -> DynamoRuleCatalog:
         """`Config-Master` (a command reads it once, so the cache never gets in the way)."""
         return rule_catalog(self.settings, self._aws())
+
+    def cloudformation(self) -> Any:
+        """A CloudFormation client on the configured endpoint and region."""
+        return self._aws().session.client(
+            "cloudformation", endpoint_url=self.settings.endpoint_url, config=client_config()
+        )
 
     def rule_scopes(self, region: str) -> ConfigRuleScopes:
         """AWS Config's rules in ``region`` of the account the caller's credentials are in."""

@@ -583,3 +583,39 @@ def test_identifiers_never_wrap_in_an_80_column_table(
     assert "AWS::S3::Bucket" in listed.stdout
     assert rules.exit_code == 0, rules.output
     assert "s3-bucket-public-read-prohibited-everywhere" in rules.stdout
+
+
+# --- elm tables create -------------------------------------------------------------------
+
+
+def test_tables_create_deploys_the_template_with_the_configured_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stack is infra/elm-tables.yaml; the names come from ELM_RULES_TABLE and
+    ELM_EXCEPTIONS_TABLE. moto's CloudFormation creates the tables but does not show
+    PITR, deletion protection or the Retain policies."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ELM_EXCEPTIONS_TABLE": "New-Exceptions",
+        "ELM_RULES_TABLE": "New-Master",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_aws():
+        created = run("tables", "create")
+        again = run("tables", "create")
+        names = boto3.client("dynamodb").list_tables()["TableNames"]
+        added = run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format",
+                    "Resource ID", "--type", "Simple")  # fmt: skip
+
+    assert created.exit_code == 0, created.output
+    assert "stack elm-tables created on AWS: tables New-Master and New-Exceptions" in created.stdout
+    assert sorted(names) == ["New-Exceptions", "New-Master"]
+    assert again.exit_code == 1
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert "already exists" in again.stderr
+    assert added.exit_code == 0, added.output
