@@ -19,11 +19,9 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
-import jsonschema
 import pytest
 from emulated_aws import RULES_TABLE, EmulatedAws, stored_item
 from sample_estate import BUCKET_KEY, SG_KEY
@@ -34,16 +32,9 @@ from entrypoints import sweep_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings
 from tests.entrypoints.test_sweep_handler_on_aws import ScheduledContext
+from tests.event_schema import check_documented
 
 BUS = "elm-events"
-SCHEMA: dict[str, Any] = json.loads(
-    (Path(__file__).resolve().parents[2] / "docs" / "events.schema.json").read_text()
-)
-_DEFS = {
-    "Exception Closed": "change",
-    "Exception Member Deleted": "change",
-    "Reconciliation Finished": "finished",
-}
 
 
 @pytest.fixture
@@ -102,12 +93,6 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
     return bodies
 
 
-def _check_documented(event: dict[str, Any]) -> None:
-    kind_schema = {**SCHEMA, "$ref": f"#/$defs/{_DEFS[event['detail-type']]}"}
-    kind_schema.pop("oneOf", None)
-    jsonschema.validate(event["detail"], kind_schema, format_checker=jsonschema.FormatChecker())
-
-
 @pytest.mark.moto
 def test_a_sweep_announces_each_close_once_then_that_it_finished(subscriber: Any) -> None:
     summary = sweep_handler.handler({}, ScheduledContext())
@@ -121,7 +106,7 @@ def test_a_sweep_announces_each_close_once_then_that_it_finished(subscriber: Any
     ]
     for event in first:
         assert event["source"] == "elm"
-        _check_documented(event)
+        check_documented(event)
     closes = {
         e["detail"]["exceptionKey"]["Exception"]: e["detail"]
         for e in first
@@ -145,4 +130,4 @@ def test_a_sweep_announces_each_close_once_then_that_it_finished(subscriber: Any
     assert [e["detail-type"] for e in second] == ["Reconciliation Finished"], (
         "a record closed by the first run is not announced again"
     )
-    _check_documented(second[0])
+    check_documented(second[0])
