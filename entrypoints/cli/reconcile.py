@@ -1,4 +1,4 @@
-"""`elm reconcile`: the reconciliation sweep (SPEC §6) against the configured tables."""
+"""`elm reconcile`: the reconciliation sweep (docs/sweep.md) against the configured tables."""
 
 from __future__ import annotations
 

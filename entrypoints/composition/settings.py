@@ -1,4 +1,4 @@
-"""Settings from the environment (SPEC §7); a bad value names its variable."""
+"""Settings from the environment (docs/behaviour.md); a bad value names its variable."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`elm local`: the production flow of SPEC §1 on a local AWS, through the real Lambda handler.
+"""`elm local`: the production flow (docs/behaviour.md) on a local AWS, through the real
+Lambda handler.
 
 A moto server runs in this process. The three templates are deployed on it (the send-events
 one into every target account and region through a StackSet), the tables are seeded from a
@@ -135,7 +136,7 @@ class DeliveredEvent:
     message_id: str | None
     """The SQS message it arrived as; None when EventBridge did not forward it."""
     log: Mapping[str, Any] | None
-    """The handler's log line for it (SPEC §4: one structured line per outcome)."""
+    """The handler's log line for it (docs/behaviour.md: one structured line per outcome)."""
     batch_failed: bool
 
     @property
@@ -616,7 +617,7 @@ class _Drain:
         if missing:
             raise LocalPipelineError(
                 f"the handler logged no outcome for message {missing[0]}: "
-                "every outcome must be one log line (SPEC §4)"
+                "every outcome must be one log line (docs/behaviour.md, The decisions)"
             )
         return logs, failures
 
