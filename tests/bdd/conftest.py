@@ -25,6 +25,7 @@ from domain.records import CLOSED_STATUS, ELM_AUTOMATION, Action, ExceptionRecor
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.local.sample_events import compliance_change_event, configuration_item_event
 from tests.bdd.wiring import WIRINGS, Wiring
+from tests.event_schema import check_documented
 
 # Business names of resource types, singular and plural.
 RESOURCE_TYPES = {
@@ -569,6 +570,8 @@ def elm_announced(scene: Scene, kinds: str) -> None:
     assert [e["detail-type"] for e in scene.told] == _list(kinds), scene.told
     assert {e["source"] for e in scene.told} == {"elm"}
     assert {e["detail"]["version"] for e in scene.told} == {"1"}
+    for event in scene.told:  # as the wiring's subscriber got it (on moto: through SQS)
+        check_documented(event)
 
 
 @then("ELM announced nothing")

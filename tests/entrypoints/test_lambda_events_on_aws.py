@@ -23,6 +23,7 @@ from entrypoints import lambda_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings
 from tests.entrypoints.test_lambda_handler import _emf_counts
+from tests.event_schema import check_documented
 
 BUS = "elm-events"
 MALFORMED_MESSAGE = "e9b0d6a3-4c2f-4e8b-a1d7-3f5c9e2b8a64"
@@ -75,6 +76,8 @@ def test_each_close_reaches_the_subscribed_queue_exactly_once(
     ]
     by_key = {e["detail"]["exceptionKey"]["Exception"]: e["detail"] for e in first}
     assert set(by_key) == {SG_KEY.key, BUCKET_KEY.key}
+    for published in first:
+        check_documented(published)
     sg = by_key[SG_KEY.key]
     assert sg["version"] == "1"
     assert sg["accountId"] == ACCOUNT
