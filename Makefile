@@ -48,7 +48,7 @@ lock:
 	rm -rf $(VENV)-lock
 	@echo "==> $(LOCK): $$(grep -vc '^#' $(LOCK)) pinned distributions"
 
-# The production flow end to end on a local AWS (moto, in this process).
+# The production flow end to end on a local AWS (moto, in this process): docs/local.md.
 demo: $(CLI_STAMP)
 	$(BIN)/elm local
 

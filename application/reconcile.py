@@ -1,4 +1,5 @@
-"""The reconciliation sweep (SPEC §6): close the open exceptions whose deletion event was lost.
+"""The reconciliation sweep (docs/sweep.md): close the open exceptions whose deletion
+event was lost.
 
 AWS Config delivers its events on a best-effort basis. The sweep walks every open record
 (one paginated Scan), groups them by account, region and resource type, asks AWS Config
@@ -7,7 +8,7 @@ closes or records members exactly as the event path does: `domain.lifecycle.deci
 reconciliation trigger, written through `write_decision`.
 
 A key (or member, or ARN resource part) may hold the resource's name rather than its ID
-(SPEC §5): an IAM role's name, where Config's ID is `AROA…`. What Config does not report by
+(docs/matching.md): an IAM role's name, where Config's ID is `AROA…`. What Config does not report by
 ID is therefore asked by name, one call per name (Config takes one name a call, never with
 IDs), paced and budgeted like the others. A name counts as deleted only when Config reports
 no live resource of exactly that name and at least one deleted one: without an event naming
@@ -23,8 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
+from application.announce import PublishEvents
 from application.conditional_write import write_decision
 from application.errors import RecordFormatError, TransientError
 from application.handle_change import Policy
@@ -120,6 +122,8 @@ class Reconcile:
     timer: Timer
     policy: Policy = field(factory=Policy)
     limits: SweepLimits = field(factory=SweepLimits)
+    publish: PublishEvents | None = None
+    """Where the run's own events go once it finished (None: nowhere)."""
 
     def execute(
         self, request: SweepRequest | None = None, progress: SweepProgress | None = None
@@ -151,7 +155,7 @@ class Reconcile:
                         for item in groups[later]:
                             tally.add(item.record, SweepOutcome.NOT_REACHED)
                     break
-        return SweepReport(
+        report = SweepReport(
             run_id=run_id,
             dry_run=dry_run,
             records_scanned=plan.scanned,
@@ -168,6 +172,10 @@ class Reconcile:
             expiring=tuple(tally.expiring),
             unreadable=tuple(tally.unreadable),
         )
+        if self.publish is None:
+            return report
+        announced = self.publish.sweep(report)
+        return evolve(report, events=announced.events, publish_failures=announced.failures)
 
     def _plan(self, request: SweepRequest, pacer: _Pacer, tally: Tally) -> Plan:
         """One Scan pass: the records in scope, grouped; the others counted and listed.
@@ -347,6 +355,8 @@ class Reconcile:
                 outcome,
                 f"AWS Config reports the deletion; exception {verb} {outcome.value}",
                 members,
+                rule_name=item.rule.name,
+                resource_type=group.resource_type,
             )
         )
 
@@ -360,7 +370,7 @@ class Reconcile:
 def _by_name(name: str, found: Iterable[ResourceState]) -> ResourceState | None:
     """The state a name stands for: a live resource of exactly that name, else a deleted one.
 
-    Exact comparison (SPEC §5), whatever Config's name filter matched. A live one wins: the
+    Exact comparison (docs/matching.md), whatever Config's name filter matched. A live one wins: the
     name is in use again, and an exception is never closed while what it names exists.
     """
     named = [s for s in found if s.resource_name == name]

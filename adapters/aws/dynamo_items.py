@@ -1,4 +1,4 @@
-"""DynamoDB items <-> domain values, in the table formats of SPEC §3.
+"""DynamoDB items <-> domain values, in the table formats of docs/behaviour.md.
 
 The conversion lives here, at the boundary: the domain never sees an attribute value. A
 malformed item raises `MalformedItemError` naming the item's key and the attribute, so an
@@ -48,7 +48,7 @@ RULES_HASH_KEY = "RuleId"
 
 
 class MalformedItemError(RecordFormatError):
-    """An item does not have the shape SPEC §3 gives its table."""
+    """An item does not have the shape its table has."""
 
     def __init__(self, item: str, attribute: str, problem: str) -> None:
         super().__init__(f"item {item}: attribute {attribute} {problem}")
@@ -190,7 +190,7 @@ _INTEGERS = ("RuleId", "TTL")
 
 
 def record_to_document(record: ExceptionRecord) -> dict[str, Any]:
-    """``record`` as a plain JSON object with the attribute names of SPEC §3."""
+    """``record`` as a plain JSON object with the table's attribute names."""
     document: dict[str, Any] = {
         EXCEPTIONS_HASH_KEY: record.record_key.partition_key,
         EXCEPTIONS_RANGE_KEY: record.key,
@@ -252,7 +252,7 @@ def _plain(value: Any) -> Any:
 
 
 def item_from_document(document: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
-    """The item a plain JSON object describes: SPEC §3's attributes get SPEC §3's types.
+    """The item a plain JSON object describes: the table's attributes get the table's types.
 
     Other attributes are kept, typed as boto3 types them (numbers must be `Decimal`: parse
     the JSON with ``parse_float=Decimal``). Raises `ValueError` naming the attribute.

@@ -276,7 +276,7 @@ def import_exceptions(
         bool, typer.Option("--replace", help="Overwrite records that already exist.")
     ] = False,
 ) -> None:
-    """Import exception records from JSON lines (SPEC §3 attribute names, plain JSON values).
+    """Import exception records from JSON lines (the table's attribute names, plain JSON values).
 
     Every line is checked first; if any is bad nothing is written. Attributes ELM does not
     model are written as they are.

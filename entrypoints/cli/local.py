@@ -24,6 +24,7 @@ from domain.records import RecordKey
 from entrypoints.cli import app, render
 from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, fail
+from entrypoints.cli.html_report import check_report_path, local_page, write_report
 from entrypoints.composition.tables import record_to_document
 from entrypoints.local.moto_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local.pipeline import (
@@ -86,6 +87,14 @@ def local_command(
         int,
         typer.Option("--port", min=0, max=65535, help="With --serve: the port (0: a free one)."),
     ] = 0,
+    html_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="Also write the run as a self-contained HTML page (opens offline).",
+        ),
+    ] = None,
 ) -> None:
     """Run ELM's production flow end to end on a local AWS, with no AWS account.
 
@@ -99,12 +108,14 @@ def local_command(
     an outcome differs from the scenario's `expect`.
     """
     started = time.monotonic()
+    if html_report is not None:
+        check_report_path(html_report)
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
         raise fail(str(error), BAD_INPUT) from None
     stderr = WideConsole(stderr=True, highlight=False)
-    holder = _Server(started, as_json=as_json) if serve else None
+    holder = _Server(started, as_json=as_json, html_report=html_report) if serve else None
     try:
         with _progress(stderr, enabled=not as_json) as progress:
             report = run_local_pipeline(
@@ -118,7 +129,10 @@ def local_command(
         # moto refused a call the pipeline makes: a template or an API it does not support.
         raise fail(f"the local AWS refused a call: {error}") from None
     if holder is None:
-        _print(report, time.monotonic() - started, as_json=as_json)
+        elapsed = time.monotonic() - started
+        _print(report, elapsed, as_json=as_json)
+        if html_report is not None:
+            write_report(local_page(report, elapsed), html_report)
     for event in report.unmet:
         assert event.event.expect is not None
         typer.echo(
@@ -161,12 +175,16 @@ def serve_exports(report: LocalReport) -> list[str]:
 class _Server:
     """Holds the local AWS open: prints the report and the exports, waits for Ctrl-C."""
 
-    def __init__(self, started: float, *, as_json: bool) -> None:
+    def __init__(self, started: float, *, as_json: bool, html_report: Path | None) -> None:
         self._started = started
         self._as_json = as_json
+        self._html_report = html_report
 
     def hold(self, report: LocalReport) -> None:
-        _print(report, time.monotonic() - self._started, as_json=self._as_json, serving=True)
+        elapsed = time.monotonic() - self._started
+        _print(report, elapsed, as_json=self._as_json, serving=True)
+        if self._html_report is not None:
+            write_report(local_page(report, elapsed), self._html_report)
         lines = serve_exports(report)
         if self._as_json:
             typer.echo(json.dumps({"serving": report.endpoint, "exports": lines}))
@@ -252,6 +270,7 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "left_on_queue": report.left_on_queue,
         "metrics": dict(report.metrics),
         "sweep": _sweep_document(report),
+        "published": [dict(e) for e in report.published],
         "exceptions": [
             {
                 "before": record_to_document(before[key]) if key in before else None,
@@ -379,6 +398,14 @@ def print_report(
         console.print(f"CloudWatch metrics the handler emitted: {metrics}.")
     _print_sweep(report, console)
     console.print(_exceptions_table(report))
+    if report.published:
+        console.print(
+            render.published_table(
+                f"ELM's own events, as a queue subscribed to them on the bus received them "
+                f"({len(report.published)})",
+                report.published,
+            )
+        )
     counts = ", ".join(f"[{_STYLE.get(o, '')}]{o}[/] {n}" for o, n in sorted(report.counts.items()))
     console.print(
         f"Outcomes: {counts}. Recovered by the sweep: {len(report.recovered)}. "

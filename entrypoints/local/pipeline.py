@@ -1,4 +1,5 @@
-"""`elm local`: the production flow of SPEC §1 on a local AWS, through the real Lambda handler.
+"""`elm local`: the production flow (docs/behaviour.md) on a local AWS, through the real
+Lambda handler.
 
 A moto server runs in this process. The three templates are deployed on it (the send-events
 one into every target account and region through a StackSet), the tables are seeded from a
@@ -135,7 +136,7 @@ class DeliveredEvent:
     message_id: str | None
     """The SQS message it arrived as; None when EventBridge did not forward it."""
     log: Mapping[str, Any] | None
-    """The handler's log line for it (SPEC §4: one structured line per outcome)."""
+    """The handler's log line for it (docs/behaviour.md: one structured line per outcome)."""
     batch_failed: bool
 
     @property
@@ -191,6 +192,8 @@ class LocalReport:
     sweep: SweepReport | None
     left_on_queue: int
     """Failed records, left for SQS to deliver again (and then move to the DLQ)."""
+    published: tuple[Mapping[str, Any], ...] = ()
+    """ELM's own events as a queue subscribed to them on the production bus received them."""
     skipped: tuple[SkippedEvent, ...] = ()
     """Events not sent: a real bus cannot deliver them as the scenario writes them."""
 
@@ -264,6 +267,7 @@ def run_local_pipeline(
         progress.stage("Deploying the three stacks", 3)
         stack = _deploy(aws, scenario, accounts, regions, progress)
         settings = _settings(stack)
+        subscriber = _subscribe(aws, settings.events_bus) if settings.events_bus else None
         config = ScenarioInventory(scenario)
         clients = AwsClients(aws.session, region_name=PRODUCTION_REGION, endpoint_url=aws.endpoint)
         container = build_container(
@@ -298,6 +302,7 @@ def run_local_pipeline(
                     SweepRequest(run_id=SWEEP_RUN_ID), _SweepProgress(progress)
                 )
             after = _records(store)
+            published = _received(aws, subscriber) if subscriber else ()
         finally:
             lambda_handler.use_container_factory(None)
         report = LocalReport(
@@ -314,6 +319,7 @@ def run_local_pipeline(
             after=after,
             sweep=sweep,
             left_on_queue=drain.left_on_queue,
+            published=published,
             skipped=tuple(skipped),
         )
         if serve is not None:
@@ -434,6 +440,40 @@ def _deploy(
     aws.deploy_send_events(sorted({*accounts, PRODUCTION_ACCOUNT}), regions)
     progress.advance()
     return stack
+
+
+SUBSCRIBER_QUEUE = "elm-local-subscriber"
+"""The queue `elm local` subscribes to ELM's own events, as another team's system would."""
+
+
+def _subscribe(aws: LocalAws, bus: str) -> str:
+    """A queue in the production account, fed by a rule on ELM's bus for ``source: elm``."""
+    sqs = aws.client("sqs")
+    events = aws.client("events")
+    url: str = sqs.create_queue(QueueName=SUBSCRIBER_QUEUE)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="elm-local-subscriber",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["elm"]}),
+    )
+    events.put_targets(
+        Rule="elm-local-subscriber", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}]
+    )
+    return url
+
+
+def _received(aws: LocalAws, url: str) -> tuple[Mapping[str, Any], ...]:
+    """Every event the subscriber queue holds, as it received them."""
+    sqs = aws.client("sqs")
+    received: list[Mapping[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return tuple(received)
 
 
 def _settings(stack: ProductionStack) -> Settings:
@@ -590,7 +630,7 @@ class _Drain:
         if missing:
             raise LocalPipelineError(
                 f"the handler logged no outcome for message {missing[0]}: "
-                "every outcome must be one log line (SPEC §4)"
+                "every outcome must be one log line (docs/behaviour.md, The decisions)"
             )
         return logs, failures
 

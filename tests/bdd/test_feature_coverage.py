@@ -1,4 +1,5 @@
-"""The features speak of every outcome of SPEC §4: each is produced and asserted somewhere."""
+"""The features speak of every outcome of docs/behaviour.md: each is produced and asserted
+somewhere."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ EXPECTED_FILES = {
     "authenticity.feature",
     "matching_safety.feature",
     "configuration_item.feature",
+    "elm_events.feature",
 }
 
 
