@@ -1,29 +1,63 @@
-# ELM — every target installs what it needs into .venv first.
+# ELM — every target installs what it needs into .venv first: `make demo` and `make elm`
+# the runtime and the command line only, the other targets the development tools too.
+# Versions come from requirements/lock.txt (pip constraints); `make lock` updates it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements/lock.txt
+CLI_STAMP := $(VENV)/.cli-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+# Kept for the scripts and notes that name it: the full (development) install.
+STAMP  := $(DEV_STAMP)
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar on
 
-.PHONY: install demo simulate package test check lint typecheck imports cfn-lint checkov clean bench bench-quick
+.PHONY: install install-cli demo simulate package elm lock test check lint typecheck imports cfn-lint checkov clean bench bench-quick
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
+	@echo "==> Creating $(VENV) with $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-install: $(STAMP)
+$(CLI_STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	@echo "==> Installing ELM's runtime and command line into $(VENV) (versions from $(LOCK))"
+	$(PIP) -c $(LOCK) -e '.[cli]'
+	touch $(CLI_STAMP)
+
+$(DEV_STAMP): $(CLI_STAMP)
+	@echo "==> Installing the development tools into $(VENV) (versions from $(LOCK))"
+	$(PIP) -c $(LOCK) -e '.[dev]'
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
+
+install-cli: $(CLI_STAMP)
+
+# Any elm command from the Makefile: make elm ARGS="rules list". Or run .venv/bin/elm, or
+# `. .venv/bin/activate` to have elm on the PATH.
+elm: $(CLI_STAMP)
+	$(BIN)/elm $(ARGS)
+
+# Re-resolve every dependency of '.[dev]' (which includes '.[cli]' and the runtime) to the
+# newest versions pyproject.toml allows, in a scratch venv, and write them to $(LOCK).
+lock:
+	rm -rf $(VENV)-lock
+	$(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/python -m pip install --disable-pip-version-check --quiet -e '.[dev]'
+	mkdir -p $(dir $(LOCK))
+	{ echo "# pip constraints: the versions CI tested. Update with: make lock"; \
+	  $(VENV)-lock/bin/python -m pip freeze --exclude-editable | LC_ALL=C sort -f; } > $(LOCK)
+	rm -rf $(VENV)-lock
+	@echo "==> $(LOCK): $$(grep -vc '^#' $(LOCK)) pinned distributions"
 
 # The production flow end to end on a local AWS (moto, in this process): docs/local.md.
-demo: $(STAMP)
+demo: $(CLI_STAMP)
 	$(BIN)/elm local
 
 # The decision flow alone, in memory, on a scenario file.
-simulate: $(STAMP)
+simulate: $(CLI_STAMP)
 	$(BIN)/elm simulate examples/estate.yaml
 
 # The Lambda zip, dist/elm-lambda.zip.
-package: $(STAMP)
+package: $(CLI_STAMP)
 	$(BIN)/elm package
 
 test: $(STAMP)
@@ -67,4 +101,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(VENV)-lock $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

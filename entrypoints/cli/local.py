@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +42,7 @@ __all__ = [
     "local_command",
     "print_report",
     "report_document",
+    "serve_exports",
 ]
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "local-estate.yaml"
@@ -51,6 +55,9 @@ ENVELOPE_NOTE = (
     "they are restored to the sender's, as EventBridge delivers them, before the handler runs."
 )
 EXIT_UNMET = 1
+SERVING_MARK = "The local AWS is serving"
+LOCAL_CREDENTIAL = "elm-local"
+"""Any key works on moto; this one makes clear it is not a real one."""
 
 _STYLE = {**render.OUTCOME_STYLE, FILTERED: "dim italic"}
 
@@ -68,6 +75,18 @@ def local_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of tables.")
     ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Keep the local AWS running after the run, print the exports that point "
+            "every other elm command at it, and stop on Ctrl-C.",
+        ),
+    ] = False,
+    port: Annotated[
+        int,
+        typer.Option("--port", min=0, max=65535, help="With --serve: the port (0: a free one)."),
+    ] = 0,
     html_report: Annotated[
         Path | None,
         typer.Option(
@@ -83,8 +102,10 @@ def local_command(
     into every target account and region through a StackSet), seeds the tables, puts each
     event on its account's default bus, drains the production queue through the Lambda
     handler, runs the reconciliation sweep, and reports every exception before and after.
-    The server is stopped before the command returns. Exits 2 on a bad scenario, 1 when an
-    outcome differs from the scenario's `expect`.
+    The server is stopped before the command returns; with --serve it keeps running, with
+    the stacks deployed and the tables as the run left them, until Ctrl-C. Events a real
+    bus cannot deliver as written are skipped with a note. Exits 2 on a bad scenario, 1 when
+    an outcome differs from the scenario's `expect`.
     """
     started = time.monotonic()
     if html_report is not None:
@@ -94,9 +115,12 @@ def local_command(
     except ScenarioError as error:
         raise fail(str(error), BAD_INPUT) from None
     stderr = WideConsole(stderr=True, highlight=False)
+    holder = _Server(started, as_json=as_json, html_report=html_report) if serve else None
     try:
         with _progress(stderr, enabled=not as_json) as progress:
-            report = run_local_pipeline(loaded, progress)
+            report = run_local_pipeline(
+                loaded, progress, serve=holder.hold if holder else None, port=port
+            )
     except LocalPipelineError as error:
         raise fail(str(error), BAD_INPUT) from None
     except LocalAwsError as error:
@@ -104,13 +128,11 @@ def local_command(
     except (BotoCoreError, ClientError) as error:
         # moto refused a call the pipeline makes: a template or an API it does not support.
         raise fail(f"the local AWS refused a call: {error}") from None
-    elapsed = time.monotonic() - started
-    if as_json:
-        typer.echo(json.dumps(report_document(report, elapsed), indent=2))
-    else:
-        print_report(report, elapsed, WideConsole(highlight=False))
-    if html_report is not None:
-        write_report(local_page(report, elapsed), html_report)
+    if holder is None:
+        elapsed = time.monotonic() - started
+        _print(report, elapsed, as_json=as_json)
+        if html_report is not None:
+            write_report(local_page(report, elapsed), html_report)
     for event in report.unmet:
         assert event.event.expect is not None
         typer.echo(
@@ -125,6 +147,70 @@ def local_command(
         )
     if report.unmet or report.unmet_sweep:
         raise typer.Exit(EXIT_UNMET)
+
+
+def _print(report: LocalReport, elapsed: float, *, as_json: bool, serving: bool = False) -> None:
+    if as_json:
+        typer.echo(json.dumps(report_document(report, elapsed), indent=2))
+    else:
+        print_report(report, elapsed, WideConsole(highlight=False), serving=serving)
+
+
+def serve_exports(report: LocalReport) -> list[str]:
+    """The shell lines that point boto3, and so every `elm` command, at the local AWS."""
+    values = {
+        "AWS_ENDPOINT_URL": report.endpoint,
+        "AWS_DEFAULT_REGION": PRODUCTION_REGION,
+        "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIAL,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_CREDENTIAL,
+        "ELM_EXCEPTIONS_TABLE": report.settings.exceptions_table,
+        "ELM_RULES_TABLE": report.settings.rules_table,
+    }
+    return [
+        "unset AWS_PROFILE AWS_SESSION_TOKEN",
+        *(f"export {name}={shlex.quote(value)}" for name, value in values.items()),
+    ]
+
+
+class _Server:
+    """Holds the local AWS open: prints the report and the exports, waits for Ctrl-C."""
+
+    def __init__(self, started: float, *, as_json: bool, html_report: Path | None) -> None:
+        self._started = started
+        self._as_json = as_json
+        self._html_report = html_report
+
+    def hold(self, report: LocalReport) -> None:
+        elapsed = time.monotonic() - self._started
+        _print(report, elapsed, as_json=self._as_json, serving=True)
+        if self._html_report is not None:
+            write_report(local_page(report, elapsed), self._html_report)
+        lines = serve_exports(report)
+        if self._as_json:
+            typer.echo(json.dumps({"serving": report.endpoint, "exports": lines}))
+        else:
+            typer.echo(f"{SERVING_MARK} at {report.endpoint}; in another shell, run:")
+            for line in lines:
+                typer.echo(f"  {line}")
+            typer.echo(
+                "then any elm command (elm rules list, elm exceptions list ...). Ctrl-C stops it."
+            )
+        sys.stdout.flush()
+        # A shell starts a background job with SIGINT ignored: Ctrl-C and SIGTERM stop the
+        # server however it was started.
+        previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            typer.echo("elm local: stopping the local AWS", err=True)
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class _RichProgress:
@@ -267,7 +353,9 @@ def _key(record_key: RecordKey) -> tuple[str, str]:
     return (record_key.partition_key, record_key.key)
 
 
-def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
+def print_report(
+    report: LocalReport, elapsed: float, console: Console, *, serving: bool = False
+) -> None:
     """The report as tables a person reads."""
     scenario = report.scenario
     console.print(render.scenario_title("elm local: ", scenario))
@@ -321,7 +409,8 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
     counts = ", ".join(f"[{_STYLE.get(o, '')}]{o}[/] {n}" for o, n in sorted(report.counts.items()))
     console.print(
         f"Outcomes: {counts}. Recovered by the sweep: {len(report.recovered)}. "
-        f"Done in {elapsed:.1f} s; the moto server is stopped."
+        f"Done in {elapsed:.1f} s; "
+        + ("the moto server keeps running." if serving else "the moto server is stopped.")
     )
 
 

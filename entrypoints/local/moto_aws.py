@@ -233,12 +233,13 @@ def isolated_session(access_key: str, secret_key: str, token: str | None = None)
 
 
 @contextmanager
-def local_aws() -> Iterator[LocalAws]:
-    """Start a moto server on a free local port; stop it, and forget its state, on exit."""
+def local_aws(port: int = 0) -> Iterator[LocalAws]:
+    """Start a moto server on ``port`` (0: a free one) of 127.0.0.1; stop it, and forget its
+    state, on exit."""
     levels = {name: logging.getLogger(name).level for name in _NOISY_LOGGERS}
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         with _hidden(_HIDDEN_VARIABLES), warnings.catch_warnings():

@@ -27,7 +27,7 @@ import contextlib
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from attrs import frozen
@@ -243,8 +243,18 @@ class SimulatedConfigModule(Module):
         return self._inventory
 
 
-def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = None) -> LocalReport:
+def run_local_pipeline(
+    scenario: Scenario,
+    progress: PipelineProgress | None = None,
+    *,
+    serve: Callable[[LocalReport], None] | None = None,
+    port: int = 0,
+) -> LocalReport:
     """Run ``scenario`` through the production flow on a local AWS; see the module docstring.
+
+    With ``serve``, the report is handed to it while the local AWS (on ``port``, 0 for a free
+    one) still runs, stacks deployed and tables as the run left them; the server stops when
+    ``serve`` returns.
 
     Raises `LocalPipelineError` when the scenario cannot be sent through EventBridge or the
     local AWS cannot be set up. The moto server is stopped before this returns.
@@ -253,7 +263,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
     outgoing, skipped = _reproducible(_outgoing(scenario))
     accounts = tuple(sorted({o.account_id for o in outgoing}))
     regions = tuple(dict.fromkeys(o.region for o in outgoing))
-    with local_aws() as aws:
+    with local_aws(port) as aws:
         progress.stage("Deploying the three stacks", 3)
         stack = _deploy(aws, scenario, accounts, regions, progress)
         settings = _settings(stack)
@@ -295,7 +305,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
             published = _received(aws, subscriber) if subscriber else ()
         finally:
             lambda_handler.use_container_factory(None)
-        return LocalReport(
+        report = LocalReport(
             scenario=scenario,
             endpoint=aws.endpoint,
             target_accounts=accounts,
@@ -312,6 +322,9 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
             published=published,
             skipped=tuple(skipped),
         )
+        if serve is not None:
+            serve(report)
+        return report
 
 
 def waves(outgoing: Sequence[OutgoingEvent]) -> list[list[OutgoingEvent]]:

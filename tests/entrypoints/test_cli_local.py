@@ -80,7 +80,7 @@ def test_an_event_needs_a_target_account_to_send_it(
 def test_a_local_aws_that_fails_is_one_line_and_exit_status_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, message: str
 ) -> None:
-    def fail(*_args: object) -> None:
+    def fail(*_args: object, **_options: object) -> None:
         raise error
 
     monkeypatch.setattr(local, "run_local_pipeline", fail)
