@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from enum import Enum
+from typing import Any, Protocol
 
 from attrs import frozen
 
@@ -14,11 +15,16 @@ from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
 
 __all__ = [
+    "ELM_EVENT_SOURCE",
     "MAX_IDS_PER_CALL",
     "Clock",
+    "ElmEvent",
+    "ElmEventKind",
+    "EventPublisher",
     "EventSource",
     "ExceptionStore",
     "Message",
+    "PublishFailure",
     "ResourceInventory",
     "ResourceState",
     "RuleCatalog",
@@ -228,4 +234,45 @@ class EventSource(Protocol):
 
     def acknowledge(self, message_ids: Sequence[str]) -> None:
         """Remove processed messages; the others are delivered again."""
+        ...
+
+
+ELM_EVENT_SOURCE = "elm"
+"""The `source` of every event ELM publishes about its own work."""
+
+
+class ElmEventKind(Enum):
+    """The `detail-type` of ELM's own events: a closed set."""
+
+    EXCEPTION_CLOSED = "Exception Closed"
+    EXCEPTION_MEMBER_DELETED = "Exception Member Deleted"
+    RECONCILIATION_FINISHED = "Reconciliation Finished"
+
+
+@frozen
+class ElmEvent:
+    """One event ELM tells others about: its kind, JSON-ready detail, and when it happened."""
+
+    kind: ElmEventKind
+    detail: Mapping[str, Any]
+    time: datetime
+
+
+@frozen
+class PublishFailure:
+    """An event the bus did not take after every attempt, and why."""
+
+    event: ElmEvent
+    reason: str
+
+
+class EventPublisher(Protocol):
+    """Where ELM's own events go (an EventBridge bus)."""
+
+    def publish(self, events: Sequence[ElmEvent]) -> Sequence[PublishFailure]:
+        """Put every event on the bus, retrying failed ones a bounded number of times.
+
+        Returns the events that still could not be put, with the reason; never raises for a
+        bus that refuses or cannot be reached (the caller logs and counts them).
+        """
         ...

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
+from application.announce import PublishEvents
 from application.conditional_write import write_decision
 from application.errors import RecordFormatError, TransientError
 from application.handle_change import Policy
@@ -120,6 +121,8 @@ class Reconcile:
     timer: Timer
     policy: Policy = field(factory=Policy)
     limits: SweepLimits = field(factory=SweepLimits)
+    publish: PublishEvents | None = None
+    """Where the run's own events go once it finished (None: nowhere)."""
 
     def execute(
         self, request: SweepRequest | None = None, progress: SweepProgress | None = None
@@ -151,7 +154,7 @@ class Reconcile:
                         for item in groups[later]:
                             tally.add(item.record, SweepOutcome.NOT_REACHED)
                     break
-        return SweepReport(
+        report = SweepReport(
             run_id=run_id,
             dry_run=dry_run,
             records_scanned=plan.scanned,
@@ -168,6 +171,10 @@ class Reconcile:
             expiring=tuple(tally.expiring),
             unreadable=tuple(tally.unreadable),
         )
+        if self.publish is None:
+            return report
+        announced = self.publish.sweep(report)
+        return evolve(report, events=announced.events, publish_failures=announced.failures)
 
     def classify(
         self,
@@ -391,6 +398,8 @@ class Reconcile:
                 outcome,
                 f"AWS Config reports the deletion; exception {verb} {outcome.value}",
                 members,
+                rule_name=item.rule.name,
+                resource_type=group.resource_type,
             )
         )
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from attrs import define, field, frozen
 
-from application.ports import UnreadableItem
+from application.ports import ElmEvent, PublishFailure, UnreadableItem
 from domain.events import is_account_id, is_region_name
 from domain.records import ExceptionRecord, RecordKey
 
@@ -97,6 +97,9 @@ class RecordNote:
     outcome: SweepOutcome
     reason: str
     members: tuple[str, ...] = ()
+    rule_name: str | None = None
+    resource_type: str | None = None
+    """The rule and the resource type of a change (what ELM's own events name)."""
 
 
 @frozen
@@ -152,6 +155,10 @@ class SweepReport:
     """Open records in scope that DynamoDB will delete: they carry a `TTL`."""
     unreadable: tuple[UnreadableItem, ...] = ()
     """Items the scan could not read as records: skipped, each named with its reason."""
+    events: tuple[ElmEvent, ...] = ()
+    """ELM's own events about this run, handed to the bus once it finished."""
+    publish_failures: tuple[PublishFailure, ...] = ()
+    """Of `events`, those the bus did not take (logged and counted, never a failed sweep)."""
 
     @property
     def complete(self) -> bool:

@@ -16,7 +16,7 @@ from attrs import frozen
 
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionKind, ExceptionType, Rule
-from entrypoints.local.sample_events import deletion_event
+from entrypoints.local.sample_events import configuration_item_event, deletion_event
 
 __all__ = [
     "ACCOUNTS",
@@ -31,6 +31,8 @@ __all__ = [
     "busiest_account",
     "generate",
     "generate_partition",
+    "instance_arn",
+    "item_signal_events",
     "make_rules",
 ]
 
@@ -124,9 +126,41 @@ def _key(kind: ExceptionKind, index: int, account_id: str, region: str) -> str:
         case ExceptionKind.SIMPLE_ID:
             return _resource_id(kind, index)
         case ExceptionKind.SIMPLE_ARN:
-            return f"arn:aws:ec2:{region}:{account_id}:instance/{_resource_id(kind, index)}"
+            return instance_arn(account_id, region, _resource_id(kind, index))
         case ExceptionKind.COMPOSITE:
             return ",".join(_resource_id(kind, index, m) for m in range(COMPOSITE_MEMBERS))
+
+
+def instance_arn(account_id: str, region: str, instance_id: str) -> str:
+    """The ARN AWS Config records for an EC2 instance: the ARN kind's exception key."""
+    return f"arn:aws:ec2:{region}:{account_id}:instance/{instance_id}"
+
+
+def item_signal_events(dataset: Dataset) -> tuple[dict[str, Any], ...]:
+    """The ARN kind's deletions as AWS Config's configuration item records of them.
+
+    The same resources as ``dataset.events[SIMPLE_ARN]``, each carrying the ARN Config
+    records for it: the exact key of its exception.
+    """
+    events = []
+    for event in dataset.events[ExceptionKind.SIMPLE_ARN]:
+        detail = event["detail"]
+        account, region, resource_id = (
+            detail["awsAccountId"],
+            detail["awsRegion"],
+            detail["resourceId"],
+        )
+        events.append(
+            configuration_item_event(
+                account_id=account,
+                region=region,
+                resource_type=detail["resourceType"],
+                resource_id=resource_id,
+                arn=instance_arn(account, region, resource_id),
+                event_id=f"{event['id']}-item",
+            )
+        )
+    return tuple(events)
 
 
 def _records(size: int, rules: tuple[Rule, ...], rng: random.Random) -> Iterator[ExceptionRecord]:

@@ -210,6 +210,15 @@ def draw_plots(measured: Measured, folder: Path = PLOTS) -> list[Path]:
         for design in ("ELM", "scan-based")
         for kind in kinds
     ]
+    item_signal = tuple(
+        Point(size, r.elm_item_signal)
+        for size, r in measured.partition
+        if r.elm_item_signal is not None
+    )
+    if item_signal:
+        partition.insert(
+            len(kinds), Series("ELM, simple-resource-arn, configuration item", item_signal)
+        )
     written = [
         write_plot(
             folder / "reads-vs-table.svg",

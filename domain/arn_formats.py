@@ -10,8 +10,9 @@ Resource Types for AWS Config"
 Each entry is (service, prefix): an ARN names a resource of the type when its service is the
 entry's and its resource part is ``prefix`` followed by the resource's ID or name (for IAM,
 ``role/`` may be followed by a path: the name is the last segment). An empty prefix means the
-resource part is the name itself (``arn:aws:s3:::my-bucket``). A type absent from the table
-matches an ARN key only by the ARN AWS Config records for it, or a key equal to its
+resource part is the name itself (``arn:aws:s3:::my-bucket``). Where the ARN carries the ID AWS
+assigns (EC2, EFS, KMS keys, ...), only the resource's ID may follow the prefix. A type absent
+from the table matches an ARN key only by the ARN AWS Config records for it, or a key equal to its
 ``resourceId`` (load balancers: their ``resourceId`` is the full ARN).
 """
 
@@ -30,38 +31,47 @@ class ArnFormat:
     prefix: str
     path: bool = False
     """True when a path may sit between the prefix and the name (IAM: ``role/team/app``)."""
+    by_id: bool = False
+    """True when the ARN carries the ID AWS assigned (``security-group/sg-0abc``), never the
+    name: a name after the prefix (``security-group/web``) names no resource, and names are
+    not unique (two security groups called ``web`` in two VPCs), so it must not match."""
 
 
 def _f(service: str, prefix: str = "", *, path: bool = False) -> ArnFormat:
     return ArnFormat(service, prefix, path)
 
 
+def _id(service: str, prefix: str) -> ArnFormat:
+    """A type whose ARN ends in the resource's ID, never its name."""
+    return ArnFormat(service, prefix, by_id=True)
+
+
 ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon EC2 (arn:${Partition}:ec2:${Region}:${Account}:<type>/<id>)
-    "AWS::EC2::Instance": _f("ec2", "instance/"),
-    "AWS::EC2::SecurityGroup": _f("ec2", "security-group/"),
-    "AWS::EC2::Volume": _f("ec2", "volume/"),
-    "AWS::EC2::VPC": _f("ec2", "vpc/"),
-    "AWS::EC2::Subnet": _f("ec2", "subnet/"),
-    "AWS::EC2::NetworkInterface": _f("ec2", "network-interface/"),
-    "AWS::EC2::NetworkAcl": _f("ec2", "network-acl/"),
-    "AWS::EC2::RouteTable": _f("ec2", "route-table/"),
-    "AWS::EC2::InternetGateway": _f("ec2", "internet-gateway/"),
-    "AWS::EC2::NatGateway": _f("ec2", "natgateway/"),
-    "AWS::EC2::EIP": _f("ec2", "elastic-ip/"),
-    "AWS::EC2::CustomerGateway": _f("ec2", "customer-gateway/"),
-    "AWS::EC2::VPNGateway": _f("ec2", "vpn-gateway/"),
-    "AWS::EC2::VPNConnection": _f("ec2", "vpn-connection/"),
-    "AWS::EC2::VPCEndpoint": _f("ec2", "vpc-endpoint/"),
-    "AWS::EC2::VPCPeeringConnection": _f("ec2", "vpc-peering-connection/"),
-    "AWS::EC2::TransitGateway": _f("ec2", "transit-gateway/"),
-    "AWS::EC2::TransitGatewayAttachment": _f("ec2", "transit-gateway-attachment/"),
-    "AWS::EC2::TransitGatewayRouteTable": _f("ec2", "transit-gateway-route-table/"),
-    "AWS::EC2::LaunchTemplate": _f("ec2", "launch-template/"),
-    "AWS::EC2::FlowLog": _f("ec2", "vpc-flow-log/"),
-    "AWS::EC2::DHCPOptions": _f("ec2", "dhcp-options/"),
-    "AWS::EC2::EgressOnlyInternetGateway": _f("ec2", "egress-only-internet-gateway/"),
-    "AWS::EC2::PrefixList": _f("ec2", "prefix-list/"),
+    "AWS::EC2::Instance": _id("ec2", "instance/"),
+    "AWS::EC2::SecurityGroup": _id("ec2", "security-group/"),
+    "AWS::EC2::Volume": _id("ec2", "volume/"),
+    "AWS::EC2::VPC": _id("ec2", "vpc/"),
+    "AWS::EC2::Subnet": _id("ec2", "subnet/"),
+    "AWS::EC2::NetworkInterface": _id("ec2", "network-interface/"),
+    "AWS::EC2::NetworkAcl": _id("ec2", "network-acl/"),
+    "AWS::EC2::RouteTable": _id("ec2", "route-table/"),
+    "AWS::EC2::InternetGateway": _id("ec2", "internet-gateway/"),
+    "AWS::EC2::NatGateway": _id("ec2", "natgateway/"),
+    "AWS::EC2::EIP": _id("ec2", "elastic-ip/"),
+    "AWS::EC2::CustomerGateway": _id("ec2", "customer-gateway/"),
+    "AWS::EC2::VPNGateway": _id("ec2", "vpn-gateway/"),
+    "AWS::EC2::VPNConnection": _id("ec2", "vpn-connection/"),
+    "AWS::EC2::VPCEndpoint": _id("ec2", "vpc-endpoint/"),
+    "AWS::EC2::VPCPeeringConnection": _id("ec2", "vpc-peering-connection/"),
+    "AWS::EC2::TransitGateway": _id("ec2", "transit-gateway/"),
+    "AWS::EC2::TransitGatewayAttachment": _id("ec2", "transit-gateway-attachment/"),
+    "AWS::EC2::TransitGatewayRouteTable": _id("ec2", "transit-gateway-route-table/"),
+    "AWS::EC2::LaunchTemplate": _id("ec2", "launch-template/"),
+    "AWS::EC2::FlowLog": _id("ec2", "vpc-flow-log/"),
+    "AWS::EC2::DHCPOptions": _id("ec2", "dhcp-options/"),
+    "AWS::EC2::EgressOnlyInternetGateway": _id("ec2", "egress-only-internet-gateway/"),
+    "AWS::EC2::PrefixList": _id("ec2", "prefix-list/"),
     # Amazon S3 (arn:${Partition}:s3:::${BucketName})
     "AWS::S3::Bucket": _f("s3"),
     # IAM (arn:${Partition}:iam::${Account}:<type>/${Path}${Name})
@@ -89,11 +99,12 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon SQS (arn:${Partition}:sqs:${Region}:${Account}:${QueueName})
     "AWS::SQS::Queue": _f("sqs"),
     # AWS KMS
-    "AWS::KMS::Key": _f("kms", "key/"),
+    "AWS::KMS::Key": _id("kms", "key/"),
     "AWS::KMS::Alias": _f("kms", "alias/"),
     # Amazon ECS
     "AWS::ECS::Cluster": _f("ecs", "cluster/"),
-    "AWS::ECS::TaskDefinition": _f("ecs", "task-definition/"),
+    # (A task definition's ARN ends in family:revision; an ARN without the revision would
+    # name every revision, so the type is left to the recorded ARN.)
     # Amazon EKS
     "AWS::EKS::Cluster": _f("eks", "cluster/"),
     # AWS CloudTrail
@@ -105,17 +116,17 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon ECR
     "AWS::ECR::Repository": _f("ecr", "repository/"),
     # Amazon EFS
-    "AWS::EFS::FileSystem": _f("elasticfilesystem", "file-system/"),
-    "AWS::EFS::AccessPoint": _f("elasticfilesystem", "access-point/"),
+    "AWS::EFS::FileSystem": _id("elasticfilesystem", "file-system/"),
+    "AWS::EFS::AccessPoint": _id("elasticfilesystem", "access-point/"),
     # Amazon CloudWatch
     "AWS::CloudWatch::Alarm": _f("cloudwatch", "alarm:"),
     # AWS CloudFormation
     "AWS::CloudFormation::Stack": _f("cloudformation", "stack/"),
     # Amazon API Gateway (arn:${Partition}:apigateway:${Region}::/restapis/${RestApiId})
-    "AWS::ApiGateway::RestApi": _f("apigateway", "/restapis/"),
-    "AWS::ApiGatewayV2::Api": _f("apigateway", "/apis/"),
+    "AWS::ApiGateway::RestApi": _id("apigateway", "/restapis/"),
+    "AWS::ApiGatewayV2::Api": _id("apigateway", "/apis/"),
     # Amazon CloudFront (global)
-    "AWS::CloudFront::Distribution": _f("cloudfront", "distribution/"),
+    "AWS::CloudFront::Distribution": _id("cloudfront", "distribution/"),
     # AWS WAF (regional v2 ARNs carry scope, name and id: left to the recorded ARN)
     # Amazon Kinesis
     "AWS::Kinesis::Stream": _f("kinesis", "stream/"),
@@ -131,21 +142,23 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # AWS Step Functions
     "AWS::StepFunctions::StateMachine": _f("states", "stateMachine:"),
     # Amazon EventBridge
-    "AWS::Events::Rule": _f("events", "rule/"),
+    # (A rule's ARN is rule/<name> on the default bus and rule/<bus>/<name> on another, so
+    # rule/<name> could name a rule of another bus: left to the recorded ARN.)
     "AWS::Events::EventBus": _f("events", "event-bus/"),
     # AWS Certificate Manager
-    "AWS::ACM::Certificate": _f("acm", "certificate/"),
+    "AWS::ACM::Certificate": _id("acm", "certificate/"),
     # AWS Systems Manager
     "AWS::SSM::Document": _f("ssm", "document/"),
     # Amazon SageMaker
     "AWS::SageMaker::NotebookInstance": _f("sagemaker", "notebook-instance/"),
     # AWS Backup
     "AWS::Backup::BackupVault": _f("backup", "backup-vault:"),
-    "AWS::Backup::BackupPlan": _f("backup", "backup-plan:"),
+    # (A backup plan's ARN is given as both backup-plan:<id> and plan:<id> in AWS's pages:
+    # left to the recorded ARN.)
     # AWS CodeBuild / CodePipeline
     "AWS::CodeBuild::Project": _f("codebuild", "project/"),
     "AWS::CodePipeline::Pipeline": _f("codepipeline"),
     # Amazon Route 53 (global)
-    "AWS::Route53::HostedZone": _f("route53", "hostedzone/"),
+    "AWS::Route53::HostedZone": _id("route53", "hostedzone/"),
     # AWS Auto Scaling: its ARN holds a random UUID; left to the recorded ARN.
 }

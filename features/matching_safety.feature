@@ -74,6 +74,19 @@ Feature: An exception is closed only when it can name nothing but the deleted re
     When the deletion of the role "AROADEPLOY" in account 111122223333, eu-west-1 is reported for "iam-rule"
     Then the outcome is "closed"
 
+  Scenario Outline: A security group's ARN carries its ID, never its name
+    Given the rule "sg-arn-rule" whose exceptions name one resource by its ARN
+    And account 111122223333 has an exception for "<key>" under "sg-arn-rule" in eu-west-1
+    And the inventory shows the security group "sg-0abc" named "web" of account 111122223333 in eu-west-1 as deleted
+    When the deletion of the security group "sg-0abc" in account 111122223333, eu-west-1 is reported for "sg-arn-rule"
+    Then the outcome is "<outcome>"
+
+    Examples:
+      | key                                                        | outcome  |
+      | arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0abc  | closed   |
+      | arn:aws:ec2:eu-west-1:111122223333:security-group/web      | no-match |
+      | arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0ab   | no-match |
+
   Scenario Outline: A security group named by its name stays open while a namesake lives
     Given the rule "sg-rule" whose exceptions name one resource by its ID
     And account 111122223333 has an exception for "web" under "sg-rule" in eu-west-1

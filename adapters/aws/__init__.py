@@ -6,6 +6,7 @@ from adapters.aws.config_rules import ConfigRuleScopes
 from adapters.aws.dynamo_items import MalformedItemError
 from adapters.aws.dynamo_rules import DynamoRuleCatalog
 from adapters.aws.dynamo_store import DynamoExceptionStore
+from adapters.aws.event_publisher import EventBridgePublisher
 from adapters.aws.tables import create_tables
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Credentials",
     "DynamoExceptionStore",
     "DynamoRuleCatalog",
+    "EventBridgePublisher",
     "MalformedItemError",
     "client_config",
     "create_tables",

@@ -13,6 +13,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_config import ConfigServiceClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sts import STSClient
 
 __all__ = ["AwsClients", "Credentials", "client_config"]
@@ -72,6 +73,11 @@ class AwsClients:
     def dynamodb(self) -> DynamoDBClient:
         """The DynamoDB client."""
         client: DynamoDBClient = self._shared("dynamodb")
+        return client
+
+    def events(self) -> EventBridgeClient:
+        """The EventBridge client (ELM's own events)."""
+        client: EventBridgeClient = self._shared("events")
         return client
 
     def sts(self) -> STSClient:

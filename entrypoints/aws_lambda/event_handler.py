@@ -25,10 +25,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from application.announce import PublishEvents
 from application.batch_lookup import prepare_batch
 from application.handle_change import ChangeResult, HandleComplianceChange
 from domain.outcomes import Outcome
-from entrypoints.aws_lambda.reporting import log_level, result_fields
+from entrypoints.aws_lambda.reporting import log_level, report_publish_failures, result_fields
 from entrypoints.aws_lambda.runtime import RuntimeContainer
 from entrypoints.aws_lambda.sqs_events import messages_from_sqs_event
 from entrypoints.composition.settings import Settings
@@ -66,7 +67,10 @@ def _deadline_margin_ms() -> int:
 
 
 def _record_handler(
-    handle: HandleComplianceChange, record: SQSRecord, lambda_context: LambdaContext | None = None
+    handle: HandleComplianceChange,
+    results: list[ChangeResult],
+    record: SQSRecord,
+    lambda_context: LambdaContext | None = None,
 ) -> None:
     if lambda_context is not None:
         left_ms = lambda_context.get_remaining_time_in_millis()
@@ -89,6 +93,7 @@ def _record_handler(
         result = ChangeResult(Outcome.FAILED, f"unexpected error: {type(error).__name__}")
         _report(result, record.message_id, exc_info=True)
         raise
+    results.append(result)
     _report(result, record.message_id)
     if result.outcome.fails_record:
         raise RecordFailed(f"{result.outcome.value}: {result.reason}")
@@ -121,9 +126,15 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> PartialItemFail
     # The batch's Config lookups grouped by account, region and type; the prepared use case
     # lives for this invocation only, so nothing it read is kept stale.
     batch = prepare_batch(handle, [m.body for m in messages])
-    return process_partial_response(
+    results: list[ChangeResult] = []
+    response = process_partial_response(
         event=dict(event),
-        record_handler=functools.partial(_record_handler, batch),
+        record_handler=functools.partial(_record_handler, batch, results),
         processor=processor,
         context=context,
     )
+    # After every write of the batch: its events go to the bus together. A failure to
+    # publish is logged and counted; it fails no record, since each write is done.
+    announced = _runtime.get().get(PublishEvents).changes(results)
+    report_publish_failures(logger, metrics, announced.failures)
+    return response

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
 from application.handle_change import ChangeResult
+from application.ports import PublishFailure
 from domain.outcomes import Outcome
 
-__all__ = ["event_fields", "log_level", "result_fields"]
+__all__ = [
+    "PUBLISH_FAILED",
+    "event_fields",
+    "log_level",
+    "publish_failure_fields",
+    "report_publish_failures",
+    "result_fields",
+]
+
+PUBLISH_FAILED = "publish-failed"
+"""The metric (and log message) of an event of ELM's own that the bus did not take."""
 
 
 def result_fields(result: ChangeResult) -> dict[str, Any]:
@@ -50,3 +65,29 @@ def log_level(outcome: Outcome) -> int:
     if outcome is Outcome.REJECTED:
         return logging.WARNING
     return logging.INFO
+
+
+def publish_failure_fields(failure: PublishFailure) -> dict[str, Any]:
+    """One event the bus did not take: its kind, why, and its detail."""
+    return {
+        "outcome": PUBLISH_FAILED,
+        "detail_type": failure.event.kind.value,
+        "reason": failure.reason,
+        "detail": dict(failure.event.detail),
+    }
+
+
+def report_publish_failures(
+    logger: Logger, metrics: Metrics, failures: Sequence[PublishFailure]
+) -> None:
+    """One ERROR line per event the bus did not take, and the `publish-failed` count.
+
+    The write it tells of is done and stays done: the record's History says what happened.
+    """
+    for failure in failures:
+        logger.error(
+            f"{PUBLISH_FAILED}: {failure.event.kind.value}: {failure.reason}",
+            extra=publish_failure_fields(failure),
+        )
+    if failures:
+        metrics.add_metric(name=PUBLISH_FAILED, unit=MetricUnit.Count, value=len(failures))

@@ -19,6 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from application.reconcile import GroupKey, Reconcile, SweepOutcome, SweepReport, SweepRequest
+from entrypoints.aws_lambda.reporting import report_publish_failures
 from entrypoints.aws_lambda.runtime import RuntimeContainer
 from entrypoints.aws_lambda.sweep_summary import summary_fields
 
@@ -81,6 +82,7 @@ def handler(event: object, context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         name="reconcile-stopped", unit=MetricUnit.Count, value=0 if report.complete else 1
     )
+    report_publish_failures(logger, metrics, report.publish_failures)
     if report.scan_failure is not None:
         raise SweepFailed(f"the sweep did not read the whole table: {report.scan_failure}")
     if report.failures:

@@ -20,6 +20,7 @@ from application.reconcile import SweepOutcome
 from domain.records import RecordKey
 from entrypoints.cli import app, render
 from entrypoints.cli._errors import BAD_INPUT, fail
+from entrypoints.cli.html_report import check_report_path, local_page, write_report
 from entrypoints.composition.tables import record_to_document
 from entrypoints.local.moto_aws import PRODUCTION_ACCOUNT, PRODUCTION_REGION, LocalAwsError
 from entrypoints.local.pipeline import (
@@ -66,6 +67,14 @@ def local_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON instead of tables.")
     ] = False,
+    html_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="Also write the run as a self-contained HTML page (opens offline).",
+        ),
+    ] = None,
 ) -> None:
     """Run ELM's production flow end to end on a local AWS, with no AWS account.
 
@@ -77,6 +86,8 @@ def local_command(
     outcome differs from the scenario's `expect`.
     """
     started = time.monotonic()
+    if html_report is not None:
+        check_report_path(html_report)
     try:
         loaded = load_scenario(scenario)
     except ScenarioError as error:
@@ -97,6 +108,8 @@ def local_command(
         typer.echo(json.dumps(report_document(report, elapsed), indent=2))
     else:
         print_report(report, elapsed, Console(highlight=False))
+    if html_report is not None:
+        write_report(local_page(report, elapsed), html_report)
     for event in report.unmet:
         assert event.event.expect is not None
         typer.echo(
@@ -167,6 +180,7 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "left_on_queue": report.left_on_queue,
         "metrics": dict(report.metrics),
         "sweep": _sweep_document(report),
+        "published": [dict(e) for e in report.published],
         "exceptions": [
             {
                 "before": record_to_document(before[key]) if key in before else None,
@@ -288,6 +302,14 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
         console.print(f"CloudWatch metrics the handler emitted: {metrics}.")
     _print_sweep(report, console)
     console.print(_exceptions_table(report))
+    if report.published:
+        console.print(
+            render.published_table(
+                f"ELM's own events, as a queue subscribed to them on the bus received them "
+                f"({len(report.published)})",
+                report.published,
+            )
+        )
     counts = ", ".join(f"[{_STYLE.get(o, '')}]{o}[/] {n}" for o, n in sorted(report.counts.items()))
     console.print(
         f"Outcomes: {counts}. Recovered by the sweep: {len(report.recovered)}. "

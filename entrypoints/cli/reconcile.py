@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,6 +26,7 @@ from application.reconcile import (
 from domain.events import is_account_id, is_region_name
 from entrypoints.aws_lambda.sweep_summary import summary_fields
 from entrypoints.cli import app
+from entrypoints.cli.html_report import check_report_path, sweep_page, write_report
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
 
@@ -84,6 +86,14 @@ def reconcile_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON instead of tables.")
     ] = False,
+    html_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="Also write the run as a self-contained HTML page (opens offline).",
+        ),
+    ] = None,
 ) -> None:
     """Close the open exceptions whose resources AWS Config reports deleted (lost events).
 
@@ -93,6 +103,8 @@ def reconcile_command(
     denied), 2 on bad input, 0 otherwise (also when the budget ran out: the summary says where
     to resume).
     """
+    if html_report is not None:
+        check_report_path(html_report)
     try:
         request = _request(dry_run, accounts, regions, budget_seconds, resume_from)
         sweep = _container(ctx).get(Reconcile)
@@ -109,6 +121,13 @@ def reconcile_command(
         typer.echo(json.dumps(summary_fields(report), indent=2))
     else:
         print_sweep_summary(report, console)
+    if html_report is not None:
+        where = (
+            ", ".join(accounts or ["every account"])
+            + " / "
+            + ", ".join(regions or ["every region"])
+        )
+        write_report(sweep_page(report, where), html_report)
     if report.failed:
         raise typer.Exit(EXIT_FAILED)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +20,7 @@ __all__ = [
     "deleted_cell",
     "exception_cell",
     "outcome_cell",
+    "published_table",
     "reason_cell",
     "record_key_cell",
     "rule_resource_cell",
@@ -105,3 +107,25 @@ def deleted_cell(record: ExceptionRecord) -> str:
     if record.deleted_members or len(members) > 1:
         return f"{len(record.deleted_members)}/{len(members)}"
     return "-"
+
+
+def published_table(title: str, published: Sequence[Mapping[str, Any]]) -> Table:
+    """ELM's own events as a subscriber receives them (``detail-type`` and ``detail``)."""
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("detail-type")
+    table.add_column("exception\naccount, region", overflow="fold")
+    table.add_column("made by", overflow="fold")
+    for event in published:
+        detail = event["detail"]
+        if "exceptionKey" in detail:
+            what = (
+                f"{detail['exceptionKey']['Exception']}\n{detail['accountId']}, {detail['region']}"
+            )
+            if detail["members"]:
+                what += f"\nmembers: {', '.join(detail['members'])}"
+        else:
+            counted = ", ".join(f"{o} {n}" for o, n in detail["outcomes"].items())
+            what = f"{detail['recordsScanned']} scanned: {counted or 'nothing changed'}"
+        made_by = detail["eventId"] if detail.get("eventId") else f"sweep {detail['sweepRun']}"
+        table.add_row(event["detail-type"], what, made_by)
+    return table

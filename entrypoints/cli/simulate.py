@@ -104,6 +104,10 @@ def report_document(report: SimulationReport) -> dict[str, Any]:
             "unmet_expectations": len(report.unmet),
         },
         "batchItemFailures": [{"itemIdentifier": m} for m in report.failed_message_ids],
+        "published": [
+            {"source": "elm", "detail-type": e.kind.value, "detail": dict(e.detail)}
+            for e in report.published
+        ],
     }
     if report.sweep is not None:
         document["sweep"] = _sweep_document(report)
@@ -165,6 +169,13 @@ def _print_tables(report: SimulationReport, console: Console) -> None:
     if report.sweep is not None:
         _print_sweep(report, console)
     console.print(_exceptions_table(report))
+    if report.published:
+        console.print(
+            render.published_table(
+                "Published by ELM (source elm, on its bus)",
+                [{"detail-type": e.kind.value, "detail": e.detail} for e in report.published],
+            )
+        )
     counts = ", ".join(
         f"[{render.OUTCOME_STYLE[o.value]}]{o.value}[/] {n}" for o, n in report.counts.items()
     )

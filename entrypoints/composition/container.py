@@ -8,11 +8,19 @@ from typing import TYPE_CHECKING
 
 from injector import Injector, Module, provider, singleton
 
-from adapters.aws import AwsClients
+from adapters.aws import AwsClients, EventBridgePublisher
 from adapters.aws.config_inventory import ConfigServiceInventory
 from adapters.system import SystemClock, SystemTimer
+from application.announce import PublishEvents
 from application.handle_change import HandleComplianceChange
-from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
+from application.ports import (
+    Clock,
+    EventPublisher,
+    ExceptionStore,
+    ResourceInventory,
+    RuleCatalog,
+    Timer,
+)
 from application.process_batch import ProcessBatch
 from entrypoints.composition.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.composition.settings import Settings
@@ -20,6 +28,7 @@ from entrypoints.composition.settings import Settings
 if TYPE_CHECKING:
     from adapters.in_memory import (
         FixedClock,
+        InMemoryEventPublisher,
         InMemoryExceptionStore,
         InMemoryInventory,
         InMemoryRuleCatalog,
@@ -47,8 +56,16 @@ class CoreModule(Module):
 
     @singleton
     @provider
-    def process_batch(self, handle: HandleComplianceChange) -> ProcessBatch:
-        return ProcessBatch(handle)
+    def publish_events(
+        self, publisher: EventPublisher, clock: Clock, settings: Settings
+    ) -> PublishEvents:
+        # ELM_EVENTS_BUS empty: publishing is off, whatever publisher is bound.
+        return PublishEvents(publisher if settings.events_bus else None, clock)
+
+    @singleton
+    @provider
+    def process_batch(self, handle: HandleComplianceChange, publish: PublishEvents) -> ProcessBatch:
+        return ProcessBatch(handle, publish)
 
 
 class InMemoryModule(Module):
@@ -63,10 +80,12 @@ class InMemoryModule(Module):
         inventory: InMemoryInventory | None = None,
         clock: FixedClock | None = None,
         timer: ManualTimer | None = None,
+        publisher: InMemoryEventPublisher | None = None,
     ) -> None:
         # Imported here: the Lambda loads this module but never the twins.
         from adapters.in_memory import (
             FixedClock,
+            InMemoryEventPublisher,
             InMemoryExceptionStore,
             InMemoryInventory,
             InMemoryRuleCatalog,
@@ -80,6 +99,7 @@ class InMemoryModule(Module):
         self._clock = clock or FixedClock()
         # Simulated time: the sweep's pacing costs nothing in a simulation or a test.
         self._timer = timer or ManualTimer()
+        self._publisher = publisher or InMemoryEventPublisher()
 
     @provider
     def settings(self) -> Settings:
@@ -104,6 +124,10 @@ class InMemoryModule(Module):
     @provider
     def timer(self) -> Timer:
         return self._timer
+
+    @provider
+    def publisher(self) -> EventPublisher:
+        return self._publisher
 
 
 class AwsModule(Module):
@@ -147,6 +171,11 @@ class AwsModule(Module):
     @provider
     def timer(self) -> Timer:
         return SystemTimer()
+
+    @singleton
+    @provider
+    def publisher(self) -> EventPublisher:
+        return EventBridgePublisher(self._clients.events, self._settings.events_bus)
 
     @singleton
     @provider

@@ -18,10 +18,15 @@ DEFAULT_RULES_TABLE = "Config-Master"
 DEFAULT_CONFIG_ROLE_NAME = "Role-Config-Mgmt"
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_DEADLINE_MARGIN_SECONDS = 10
+DEFAULT_EVENTS_BUS = "default"
 # The Lambda timeout is at most 900 s: a larger margin would fail every record.
 _MAX_DEADLINE_MARGIN_SECONDS = 900
 
 _ROLE_NAME_RE = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+# A bus name, or a bus ARN (a bus of another account or region).
+_BUS_RE = re.compile(
+    r"[/.\-_A-Za-z0-9]{1,256}|arn:[\w-]+:events:[\w-]+:\d{12}:event-bus/[/.\-_A-Za-z0-9]{1,256}"
+)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -44,6 +49,8 @@ class Settings:
     endpoint_url: str | None = None
     deadline_margin_seconds: int = DEFAULT_DEADLINE_MARGIN_SECONDS
     sweep_limits: SweepLimits = field(factory=SweepLimits)
+    events_bus: str = DEFAULT_EVENTS_BUS
+    """The bus of ELM's own events (ELM_EVENTS_BUS); empty: ELM publishes none."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -59,6 +66,7 @@ class Settings:
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             deadline_margin_seconds=_deadline_margin(env.get("ELM_DEADLINE_MARGIN_SECONDS")),
             sweep_limits=_sweep_limits(env),
+            events_bus=_events_bus(env.get("ELM_EVENTS_BUS")),
         )
 
     @property
@@ -86,6 +94,18 @@ def _role_name(env: Mapping[str, str]) -> str:
         raise SettingsError(
             "ELM_CONFIG_ROLE_NAME must be an IAM role name: up to 64 letters, digits and "
             f"+=,.@_- with no path (got {value[:80]!r})"
+        )
+    return value
+
+
+def _events_bus(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_EVENTS_BUS
+    value = raw.strip()
+    if value and not _BUS_RE.fullmatch(value):
+        raise SettingsError(
+            "ELM_EVENTS_BUS must be an event bus name or ARN, or empty to publish nothing "
+            f"(got {value[:80]!r})"
         )
     return value
 

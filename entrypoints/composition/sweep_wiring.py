@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from injector import Module, provider, singleton
 
+from application.announce import PublishEvents
 from application.ports import Clock, ExceptionStore, ResourceInventory, RuleCatalog, Timer
 from application.reconcile import Reconcile
 from entrypoints.composition.settings import Settings
@@ -25,7 +26,15 @@ class SweepModule(Module):
         clock: Clock,
         timer: Timer,
         settings: Settings,
+        publish: PublishEvents,
     ) -> Reconcile:
         return Reconcile(
-            rules, store, inventory, clock, timer, settings.policy, settings.sweep_limits
+            rules,
+            store,
+            inventory,
+            clock,
+            timer,
+            settings.policy,
+            settings.sweep_limits,
+            publish=publish,
         )

@@ -12,6 +12,7 @@ same bytes.
 from __future__ import annotations
 
 import ast
+import csv
 import io
 import subprocess
 import sys
@@ -385,6 +386,26 @@ def _imported_only(
             if path.suffix != ".py" and path.parent not in kept_packages:
                 continue
         result[arcname] = content
+    return _records_of(result)
+
+
+def _records_of(entries: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``entries`` with each distribution's RECORD listing only the files packaged.
+
+    A RECORD names every file its installer wrote ("Recording installed projects", Python
+    Packaging User Guide); the files left out (trimmed modules, console scripts) are not
+    in the Lambda, so `importlib.metadata` must not be told they are.
+    """
+    result = dict(entries)
+    for arcname, content in entries.items():
+        folder, _, name = arcname.rpartition("/")
+        if name != "RECORD" or not folder.endswith(".dist-info") or "/" in folder:
+            continue
+        rows = csv.reader(io.StringIO(content.decode("utf-8")))
+        kept = [row for row in rows if row and row[0] in entries]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(kept)
+        result[arcname] = buffer.getvalue().encode("utf-8")
     return result
 
 

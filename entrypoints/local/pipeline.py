@@ -176,6 +176,8 @@ class LocalReport:
     sweep: SweepReport | None
     left_on_queue: int
     """Failed records, left for SQS to deliver again (and then move to the DLQ)."""
+    published: tuple[Mapping[str, Any], ...] = ()
+    """ELM's own events as a queue subscribed to them on the production bus received them."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -237,6 +239,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
         progress.stage("Deploying the three stacks", 3)
         stack = _deploy(aws, scenario, accounts, regions, progress)
         settings = _settings(stack)
+        subscriber = _subscribe(aws, settings.events_bus) if settings.events_bus else None
         config = ScenarioInventory(scenario)
         clients = AwsClients(aws.session, region_name=PRODUCTION_REGION, endpoint_url=aws.endpoint)
         container = build_container(
@@ -271,6 +274,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
                     SweepRequest(run_id=SWEEP_RUN_ID), _SweepProgress(progress)
                 )
             after = _records(store)
+            published = _received(aws, subscriber) if subscriber else ()
         finally:
             lambda_handler.use_container_factory(None)
         return LocalReport(
@@ -287,6 +291,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
             after=after,
             sweep=sweep,
             left_on_queue=drain.left_on_queue,
+            published=published,
         )
 
 
@@ -370,6 +375,40 @@ def _deploy(
     aws.deploy_send_events(sorted({*accounts, PRODUCTION_ACCOUNT}), regions)
     progress.advance()
     return stack
+
+
+SUBSCRIBER_QUEUE = "elm-local-subscriber"
+"""The queue `elm local` subscribes to ELM's own events, as another team's system would."""
+
+
+def _subscribe(aws: LocalAws, bus: str) -> str:
+    """A queue in the production account, fed by a rule on ELM's bus for ``source: elm``."""
+    sqs = aws.client("sqs")
+    events = aws.client("events")
+    url: str = sqs.create_queue(QueueName=SUBSCRIBER_QUEUE)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="elm-local-subscriber",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["elm"]}),
+    )
+    events.put_targets(
+        Rule="elm-local-subscriber", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}]
+    )
+    return url
+
+
+def _received(aws: LocalAws, url: str) -> tuple[Mapping[str, Any], ...]:
+    """Every event the subscriber queue holds, as it received them."""
+    sqs = aws.client("sqs")
+    received: list[Mapping[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return tuple(received)
 
 
 def _settings(stack: ProductionStack) -> Settings:

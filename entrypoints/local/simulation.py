@@ -3,7 +3,8 @@
 The adapters are wired by the composition root exactly as the tests wire them; only the
 scenario's contents differ. Events arrive one at a time, one minute apart, so that a short-form
 deletion can change the simulated AWS Config inventory just before its event is handled.
-A scenario's ``sweep`` runs the reconciliation sweep a minute after the last event.
+A scenario's ``sweep`` runs the reconciliation sweep a minute after the last event. ELM's own
+events go to an in-memory bus, and the report lists them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from attrs import frozen
 
 from adapters.in_memory import (
     FixedClock,
+    InMemoryEventPublisher,
     InMemoryExceptionStore,
     InMemoryRuleCatalog,
 )
 from application.handle_change import ChangeResult
-from application.ports import Message
+from application.ports import ElmEvent, Message
 from application.process_batch import ProcessBatch
 from application.reconcile import Reconcile, SweepOutcome, SweepReport
 from domain.outcomes import Outcome
@@ -60,6 +62,8 @@ class SimulationReport:
     after: tuple[ExceptionRecord, ...]
     config_calls: int
     sweep: SweepReport | None = None
+    published: tuple[ElmEvent, ...] = ()
+    """ELM's own events, in the order ELM put them on its (simulated) bus."""
 
     @property
     def failed_message_ids(self) -> list[str]:
@@ -107,9 +111,15 @@ def simulate(scenario: Scenario) -> SimulationReport:
     config = ScenarioInventory(scenario)
     inventory = config.inventory
     clock = FixedClock(scenario.start)
+    publisher = InMemoryEventPublisher()
     container = build_container(
         InMemoryModule(
-            scenario.settings, rules=rules, store=store, inventory=inventory, clock=clock
+            scenario.settings,
+            rules=rules,
+            store=store,
+            inventory=inventory,
+            clock=clock,
+            publisher=publisher,
         )
     )
     batch = container.get(ProcessBatch)
@@ -137,6 +147,7 @@ def simulate(scenario: Scenario) -> SimulationReport:
         after=tuple(store.scan_all()),
         config_calls=event_calls,
         sweep=sweep,
+        published=tuple(publisher.published),
     )
 
 

@@ -82,6 +82,9 @@ class Scene:
     last_event: dict[str, Any] | None = None
     results: list[ChangeResult] = field(factory=list)
     before: list[ExceptionRecord] = field(factory=list)
+    told: list[dict[str, Any]] = field(factory=list)
+    """ELM's own events, as the last "ELM announced" step received them."""
+    sweep_run: str | None = None
     _event_ids: Iterator[int] = field(factory=lambda: itertools.count(1))
 
     def rule_id(self, rule: str) -> int:
@@ -383,6 +386,12 @@ def the_inventory_records_a_deletion_sent_by(
     scene.deliver(record)
 
 
+@when("the sweep runs")
+def the_sweep_runs(scene: Scene) -> None:
+    report = scene.wiring.sweep()
+    scene.sweep_run = report.run_id
+
+
 @when("the same report is delivered again")
 def the_same_report_again(scene: Scene) -> None:
     assert scene.last_event is not None, "no report was delivered before"
@@ -552,6 +561,78 @@ def the_exception_has_no_type(scene: Scene, key: str, account: str, rule: str) -
 @then(step('the exception for "{key}" of account {account} under "{rule}" records the kind {kind}'))
 def the_exception_has_type(scene: Scene, key: str, account: str, rule: str, kind: str) -> None:
     assert scene.stored(account, rule, key).resource_type == _resource_type(kind)
+
+
+@then(step('ELM announced exactly "{kinds}"'))
+def elm_announced(scene: Scene, kinds: str) -> None:
+    scene.told = scene.wiring.told()
+    assert [e["detail-type"] for e in scene.told] == _list(kinds), scene.told
+    assert {e["source"] for e in scene.told} == {"elm"}
+    assert {e["detail"]["version"] for e in scene.told} == {"1"}
+
+
+@then("ELM announced nothing")
+def elm_announced_nothing(scene: Scene) -> None:
+    assert scene.wiring.told() == []
+
+
+def _announcement(scene: Scene, kind: str) -> dict[str, Any]:
+    found = [e["detail"] for e in scene.told if e["detail-type"] == kind]
+    assert len(found) == 1, f"{len(found)} {kind!r} announcements in {scene.told}"
+    detail: dict[str, Any] = found[0]
+    return detail
+
+
+@then(
+    step(
+        'the "{kind}" announcement names the exception "{key}" of account {account} under '
+        '"{rule}" and the report that closed it'
+    )
+)
+def the_announcement_names_the_exception(
+    scene: Scene, kind: str, key: str, account: str, rule: str
+) -> None:
+    detail = _announcement(scene, kind)
+    record_key = scene.key(account, rule, key)
+    assert detail["exceptionKey"] == {
+        "AccountId_RuleId": record_key.partition_key,
+        "Exception": key,
+    }
+    assert (detail["accountId"], detail["ruleId"], detail["ruleName"]) == (
+        account,
+        record_key.rule_id,
+        rule,
+    )
+    closing = [r for r in scene.results if r.outcome is Outcome.CLOSED]
+    assert len(closing) == 1, [r.outcome for r in scene.results]
+    assert detail["eventId"] == closing[0].event_id is not None
+    assert detail["sweepRun"] is None
+
+
+@then(step('the "{kind}" announcement names the members "{members}"'))
+def the_announcement_names_members(scene: Scene, kind: str, members: str) -> None:
+    assert _announcement(scene, kind)["members"] == _list(members)
+
+
+@then(step('the "{kind}" announcement names the sweep run'))
+def the_announcement_names_the_sweep(scene: Scene, kind: str) -> None:
+    detail = _announcement(scene, kind)
+    assert scene.sweep_run is not None
+    assert (detail["sweepRun"], detail["eventId"]) == (scene.sweep_run, None)
+
+
+@then(
+    step(
+        'the "Reconciliation Finished" announcement counts {count} "{outcome}" and '
+        "{scanned} records scanned"
+    )
+)
+def the_finished_announcement_counts(scene: Scene, count: str, outcome: str, scanned: str) -> None:
+    detail = _announcement(scene, "Reconciliation Finished")
+    assert detail["sweepRun"] == scene.sweep_run
+    assert detail["complete"] is True
+    assert detail["outcomes"].get(outcome) == int(count), detail["outcomes"]
+    assert detail["recordsScanned"] == int(scanned)
 
 
 @then("the exception table is unchanged")

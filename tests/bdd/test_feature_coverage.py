@@ -18,6 +18,7 @@ EXPECTED_FILES = {
     "authenticity.feature",
     "matching_safety.feature",
     "configuration_item.feature",
+    "elm_events.feature",
 }
 
 

@@ -17,4 +17,5 @@ scenarios(
     "authenticity.feature",
     "matching_safety.feature",
     "configuration_item.feature",
+    "elm_events.feature",
 )

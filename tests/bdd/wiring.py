@@ -33,6 +33,7 @@ from moto import mock_aws
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, create_tables
 from adapters.in_memory import (
     FixedClock,
+    InMemoryEventPublisher,
     InMemoryExceptionStore,
     InMemoryInventory,
     InMemoryRuleCatalog,
@@ -40,6 +41,7 @@ from adapters.in_memory import (
 from application.handle_change import ChangeResult
 from application.ports import Clock, ExceptionStore, Message, ResourceInventory, RuleCatalog
 from application.process_batch import ProcessBatch
+from application.reconcile import Reconcile, SweepReport
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
 from entrypoints.composition.container import AwsModule, InMemoryModule, build_container
@@ -52,7 +54,7 @@ class Wiring(Protocol):
     """What a feature can do to the system and observe of it.
 
     Setting up: `add_rule`, `add_exception`, `config_reports`, `config_fails`, `set_policy`.
-    Acting: `deliver`. Observing: `record`, `records`, `now`. Ending: `close`.
+    Acting: `deliver`, `sweep`. Observing: `record`, `records`, `now`, `told`. Ending: `close`.
     """
 
     def add_rule(self, rule: Rule) -> None:
@@ -97,6 +99,15 @@ class Wiring(Protocol):
 
     def deliver(self, body: Mapping[str, Any] | str) -> ChangeResult:
         """Deliver one queued message (an event, or a raw body) and return its result."""
+        ...
+
+    def sweep(self) -> SweepReport:
+        """Run the reconciliation sweep once over the whole table."""
+        ...
+
+    def told(self) -> list[dict[str, Any]]:
+        """ELM's own events published since the last call, as a subscriber receives them:
+        ``source``, ``detail-type`` and ``detail``."""
         ...
 
     def record(self, record_key: RecordKey) -> ExceptionRecord | None:
@@ -157,6 +168,9 @@ class _SharedSteps:
     def record(self, record_key: RecordKey) -> ExceptionRecord | None:
         return self._store.get(record_key)
 
+    def _sweep(self, container: Injector) -> SweepReport:
+        return container.get(Reconcile).execute()
+
     def _process(self, container: Injector, body: Mapping[str, Any] | str) -> ChangeResult:
         """Deliver ``body`` as one queued message through the container's `ProcessBatch`."""
         text = body if isinstance(body, str) else json.dumps(body)
@@ -178,18 +192,40 @@ class MemoryWiring(_SharedSteps):
         self._clock = FixedClock()
         self._settings = Settings()
         self._messages = itertools.count(1)
+        self._publisher = InMemoryEventPublisher()
+        self._told = 0
 
-    def deliver(self, body: Mapping[str, Any] | str) -> ChangeResult:
+    def _container(self) -> Injector:
         # A container per delivery: settings changed by a step take effect at once, while
-        # the twins (the tables and the inventory) persist across deliveries.
+        # the twins (the tables, the inventory, the bus) persist across deliveries.
         module = InMemoryModule(
             self._settings,
             rules=self._rules,
             store=self._store,
             inventory=self._inventory,
             clock=self._clock,
+            publisher=self._publisher,
         )
-        return self._process(build_container(module), body)
+        return build_container(module)
+
+    def deliver(self, body: Mapping[str, Any] | str) -> ChangeResult:
+        return self._process(self._container(), body)
+
+    def sweep(self) -> SweepReport:
+        return self._sweep(self._container())
+
+    def told(self) -> list[dict[str, Any]]:
+        new = self._publisher.published[self._told :]
+        self._told = len(self._publisher.published)
+        # As a subscriber gets them: the detail through JSON, as the bus carries it.
+        return [
+            {
+                "source": "elm",
+                "detail-type": e.kind.value,
+                "detail": json.loads(json.dumps(e.detail)),
+            }
+            for e in new
+        ]
 
     def records(self) -> list[ExceptionRecord]:
         return list(self._store.scan_all())
@@ -255,7 +291,8 @@ class AwsWiring(_SharedSteps):
     replaced (`_TwinsModule`): the inventory by `InMemoryInventory`, because moto's AWS
     Config ignores ``includeDeletedResources`` and never reports ``resourceDeletionTime``
     (a deleted resource just vanishes), so it cannot say "deleted"; the clock by a
-    `FixedClock`, so the features can check timestamps and TTLs exactly.
+    `FixedClock`, so the features can check timestamps and TTLs exactly. ELM's own events go
+    to moto's default bus, where a rule forwards them to a queue that `told` drains.
     """
 
     def __init__(self) -> None:
@@ -270,6 +307,7 @@ class AwsWiring(_SharedSteps):
             create_tables(dynamodb, self._settings.exceptions_table, self._settings.rules_table)
             self._store = DynamoExceptionStore(dynamodb, self._settings.exceptions_table)
             self._rules = DynamoRuleCatalog(dynamodb, self._settings.rules_table)
+            self._sqs, self._subscriber = _subscribe(self._clients)
             # Everything started; `close` stops it (moto first, then the environment).
             self._started = stack.pop_all()
         self._inventory = InMemoryInventory()
@@ -281,6 +319,21 @@ class AwsWiring(_SharedSteps):
         # effect at once, and each container's rule catalog starts with an empty cache, so
         # a rule added between deliveries is seen by the next one.
         return self._process(self.container(), body)
+
+    def sweep(self) -> SweepReport:
+        return self._sweep(self.container())
+
+    def told(self) -> list[dict[str, Any]]:
+        told: list[dict[str, Any]] = []
+        while got := self._sqs.receive_message(
+            QueueUrl=self._subscriber, MaxNumberOfMessages=10
+        ).get("Messages", []):
+            for message in got:
+                told.append(json.loads(message["Body"]))
+                self._sqs.delete_message(
+                    QueueUrl=self._subscriber, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return told
 
     def container(self) -> Injector:
         """The composition root as the next delivery gets it: `AwsModule`, then the twins."""
@@ -299,6 +352,25 @@ class AwsWiring(_SharedSteps):
     def close(self) -> None:
         """Stop moto and restore the environment; a second call does nothing."""
         self._started.close()
+
+
+@functools.cache
+def _subscriber_clients() -> tuple[Any, Any]:
+    """SQS and EventBridge clients for the subscriber, made once (see `_fake_clients`)."""
+    session = _fake_clients().session
+    return session.client("sqs"), session.client("events")
+
+
+def _subscribe(clients: AwsClients) -> tuple[Any, str]:
+    """A queue receiving every event of source ``elm`` on the default bus: its client and URL."""
+    sqs, events = _subscriber_clients()
+    url = sqs.create_queue(QueueName="elm-events-subscriber")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="elm-own-events", EventPattern=json.dumps({"source": ["elm"]}))
+    events.put_targets(Rule="elm-own-events", Targets=[{"Id": "subscriber", "Arn": arn}])
+    return sqs, url
 
 
 WIRINGS: dict[str, Callable[[], Wiring]] = {"memory": MemoryWiring, "aws": AwsWiring}

@@ -117,7 +117,12 @@ def test_exact_key_reads_stay_flat_as_the_partition_grows_and_the_others_follow_
         assert by[(size, ExceptionKind.SIMPLE_ID)].elm <= MAX_EXACT_READS
     for kind in (ExceptionKind.SIMPLE_ARN, ExceptionKind.COMPOSITE):
         assert by[(largest, kind)].elm > 10 * by[(smallest, kind)].elm
-    assert len(section.rows) == len(TINY.partition_sizes) * len(KINDS)
+    # The ARN kind's deletions as configuration items carry the recorded ARN: its exact key.
+    for size in TINY.partition_sizes:
+        from_item = by[(size, ExceptionKind.SIMPLE_ARN)].elm_item_signal
+        assert from_item is not None
+        assert 0 < from_item <= MAX_EXACT_READS
+    assert len(section.rows) == len(TINY.partition_sizes) * (len(KINDS) + 1)
     assert len(section.notes) == len(KINDS)
 
 
@@ -131,7 +136,18 @@ def test_plots_are_svg_with_a_line_per_design_and_kind(tmp_path: Path) -> None:
             for kind in KINDS
         ],
         partition=[
-            (size, KindReads(kind, 1.0, 0.1, 10.0 * size, 5, 1))
+            (
+                size,
+                KindReads(
+                    kind,
+                    1.0,
+                    0.1,
+                    10.0 * size,
+                    5,
+                    1,
+                    elm_item_signal=1.0 if kind is ExceptionKind.SIMPLE_ARN else None,
+                ),
+            )
             for size in (1, 100)
             for kind in KINDS
         ],
@@ -147,6 +163,7 @@ def test_plots_are_svg_with_a_line_per_design_and_kind(tmp_path: Path) -> None:
         for kind in KINDS:
             assert f"ELM, {kind.value}" in svg
             assert f"scan-based, {kind.value}" in svg
+    assert "simple-resource-arn, configuration item" in written[1].read_text(encoding="utf-8")
 
 
 def test_quick_run_renders_every_figure_with_its_target() -> None:

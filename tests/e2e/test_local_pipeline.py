@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import socket
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from local_run import PipelineRun
 from rich.console import Console
 
+from application.sweep_report import SweepOutcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.cli.local import SIMULATED_INVENTORY, print_report, report_document
 from entrypoints.local.pipeline import FILTERED
@@ -121,6 +123,35 @@ def test_a_composite_closes_when_its_last_member_is_deleted(pipeline_run: Pipeli
     assert after.deleted_members == frozenset({"vol-0a11", "vol-0b22", "vol-0c33"})
 
 
+def test_a_subscribed_queue_receives_one_event_of_elms_per_change(
+    pipeline_run: PipelineRun,
+) -> None:
+    """The deployed handler and the sweep put ELM's events on the production bus; a rule
+    for ``source: elm`` delivers them to a queue, as another team's system would get them."""
+    report = pipeline_run.report
+    published = report.published
+    # One change is one new (record, event id) pair in the records' History.
+    before = {r.record_key: {h.identity for h in r.history} for r in report.before}
+    changes = Counter(
+        (r.record_key.partition_key, r.record_key.key)
+        for r in report.after
+        for _ in {h.event_id for h in r.history if h.identity not in before.get(r.record_key, ())}
+    )
+    assert sum(changes.values()) >= 5
+    told = Counter(
+        (p["detail"]["exceptionKey"]["AccountId_RuleId"], p["detail"]["exceptionKey"]["Exception"])
+        for p in published
+        if p["detail-type"] != "Reconciliation Finished"
+    )
+    assert told == changes
+    assert {p["source"] for p in published} == {"elm"}
+    finished = [p for p in published if p["detail-type"] == "Reconciliation Finished"]
+    assert len(finished) == 1
+    assert report.sweep is not None
+    assert finished[0]["detail"]["sweepRun"] == report.sweep.run_id
+    assert report_document(report)["published"] == [dict(p) for p in published]
+
+
 def test_exceptions_nothing_confirmed_deleted_are_left_as_they_were(
     pipeline_run: PipelineRun,
 ) -> None:
@@ -187,3 +218,29 @@ def test_nothing_is_left_running_and_the_process_environment_is_untouched(
         socket.create_connection((endpoint.hostname, endpoint.port), timeout=2)
     assert pipeline_run.environment_after == pipeline_run.environment_before
     assert pipeline_run.default_session_after is pipeline_run.default_session_before
+
+
+def test_the_html_report_shows_the_runs_numbers_in_a_browser(
+    pipeline_run: PipelineRun, tmp_path: Path
+) -> None:
+    from entrypoints.cli.html_report import local_page, write_report
+    from tests.browser.headless import figures_in
+
+    report = pipeline_run.report
+    page = tmp_path / "local.html"
+    write_report(local_page(report, 1.0), page)
+
+    title, shown = figures_in(page)
+
+    assert title.startswith("elm local: ")
+    outcomes = {
+        k.removeprefix("outcome:"): int(v) for k, v in shown.items() if k.startswith("outcome:")
+    }
+    assert outcomes == report.counts
+    assert report.sweep is not None
+    swept = {k.removeprefix("sweep:"): int(v) for k, v in shown.items() if k.startswith("sweep:")}
+    assert swept == {o.value: report.sweep.count(o) for o in SweepOutcome if report.sweep.count(o)}
+    changed = sum(int(v) for k, v in shown.items() if k.startswith("change:"))
+    assert changed == sum(
+        1 for p in report.published if p["detail-type"] != "Reconciliation Finished"
+    )

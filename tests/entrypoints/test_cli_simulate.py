@@ -133,6 +133,7 @@ def test_json_report_has_events_exceptions_summary_and_batch_failures() -> None:
         "summary",
         "batchItemFailures",
         "sweep",
+        "published",
     }
     first = document["events"][0]
     assert first["event_id"] == "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
@@ -540,3 +541,40 @@ events:
     document = run_json(scenario)
     assert document["events"][0]["reason"] == "detail.awsAccountId must be 12 digits (got '1111')"
     assert document["batchItemFailures"] == [{"itemIdentifier": "msg-1"}]
+
+
+def test_the_report_lists_what_elm_published_once_per_change() -> None:
+    document = run_json(EXAMPLES / "estate.yaml")
+    changes = [
+        (r["AccountId_RuleId"], r["Exception"], r["outcome"])
+        for e in document["events"]
+        if not e["dry_run"]
+        for r in e["records"]
+        if r["outcome"] in ("closed", "member-deleted")
+    ]
+    published = document["published"]
+    kinds = {"closed": "Exception Closed", "member-deleted": "Exception Member Deleted"}
+    from_events = [
+        (p["detail"]["exceptionKey"]["AccountId_RuleId"], p["detail"]["exceptionKey"]["Exception"])
+        for p in published
+        if p["detail"].get("eventId")
+    ]
+    assert from_events == [(pk, key) for pk, key, _ in changes]
+    assert [p["detail-type"] for p in published if p["detail"].get("eventId")] == [
+        kinds[o] for _, _, o in changes
+    ]
+    assert {p["source"] for p in published} == {"elm"}
+    assert published[-1]["detail-type"] == "Reconciliation Finished"
+    swept = document["sweep"]["outcomes"].get("closed", 0)
+    assert published[-1]["detail"]["outcomes"].get("closed", 0) == swept
+
+
+def test_a_dry_run_publishes_nothing() -> None:
+    document = run_json(EXAMPLES / "estate.yaml", "--dry-run")
+    assert document["published"] == []
+
+
+def test_the_tables_show_the_published_events() -> None:
+    result = run(str(EXAMPLES / "estate.yaml"))
+    assert "Published by ELM" in result.stdout
+    assert "Exception Member" in result.stdout

@@ -440,3 +440,38 @@ def test_the_production_account_is_a_target_account_too(
 
     received = [body["detail"]["resourceId"] for body in _drain(outputs["EventsQueueUrl"])]
     assert sorted(received) == sorted(sent)
+
+
+def test_the_dashboard_the_alarms_and_a_topic_for_closes_deploy(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(
+        cloudformation, code_package, NotificationEmail="platform@example.com"
+    )
+    cloudwatch = boto3.client("cloudwatch", region_name=PRODUCTION_REGION)
+    sns = boto3.client("sns", region_name=PRODUCTION_REGION)
+    events = boto3.client("events", region_name=PRODUCTION_REGION)
+
+    dashboard = cloudwatch.get_dashboard(DashboardName=outputs["DashboardName"])
+    widgets = json.loads(dashboard["DashboardBody"])["widgets"]
+    assert {w["type"] for w in widgets} == {"metric", "log", "alarm"}
+    shown = next(w for w in widgets if w["type"] == "alarm")["properties"]["alarms"]
+    assert "arn:aws:cloudwatch:us-east-1:123456789012:alarm:elm-PROD-sweep-not-finished" in [
+        a.replace(a.split(":")[4], "123456789012") for a in shown
+    ]
+    topic = outputs["ClosedExceptionsTopicArn"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+        ("email", "platform@example.com")
+    ]
+    targets = events.list_targets_by_rule(Rule="elm-PROD-exception-closed")["Targets"]
+    assert [t["Arn"] for t in targets] == [topic]
+    assert "InputTransformer" in targets[0]
+
+
+def test_no_address_means_no_topic(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    assert "ClosedExceptionsTopicArn" not in outputs
+    assert boto3.client("sns", region_name=PRODUCTION_REGION).list_topics()["Topics"] == []

@@ -469,3 +469,158 @@ def test_every_suppression_carries_a_written_reason(path: Any) -> None:
         skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
         for skip in skips:
             assert len(skip.get("comment", "").split()) >= 8, f"{logical_id}: {skip['id']}"
+
+
+def _put_events_statements(parameters: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Each role's PutEvents statements, resolved for a stack with ``parameters``."""
+    template = load_template(STATUS_UPDATE)
+    settings = {"OrganizationId": "o-x", **parameters}
+    found = {}
+    for role in ("ProcessorRole", "SweepRole"):
+        policy = template["Resources"][role]["Properties"]["Policies"][0]
+        raw = [s for s in policy["PolicyDocument"]["Statement"] if "events:PutEvents" in str(s)]
+        resolved = resolve(template, {"Statement": raw}, settings)
+        found[role] = resolved["Statement"]
+    return found
+
+
+def test_both_lambdas_may_put_elm_events_on_that_one_bus_only() -> None:
+    """ELM publishes its own events with PutEvents on one bus of the production account;
+    the action's resource is the event bus ("Actions, resources, and condition keys for
+    Amazon EventBridge", Service Authorization Reference: PutEvents on event-bus)."""
+    template = load_template(STATUS_UPDATE)
+    for bus, arn in (
+        ("default", "arn:aws:events:us-east-1:123456789012:event-bus/default"),
+        ("elm-events", "arn:aws:events:us-east-1:123456789012:event-bus/elm-events"),
+    ):
+        for role, statements in _put_events_statements({"EventsBusName": bus}).items():
+            assert statements == [
+                {
+                    "Sid": "PublishElmEvents",
+                    "Effect": "Allow",
+                    "Action": "events:PutEvents",
+                    "Resource": arn,
+                }
+            ], role
+        for function in ("ProcessorFunction", "SweepFunction"):
+            env = resolve(
+                template,
+                template["Resources"][function]["Properties"]["Environment"],
+                {"OrganizationId": "o-x", "EventsBusName": bus},
+            )
+            assert env["Variables"]["ELM_EVENTS_BUS"] == bus, function
+
+
+def test_no_bus_means_no_put_events_permission_and_publishing_off() -> None:
+    for role, statements in _put_events_statements({"EventsBusName": ""}).items():
+        assert statements == [], role
+    template = load_template(STATUS_UPDATE)
+    env = resolve(
+        template,
+        template["Resources"]["ProcessorFunction"]["Properties"]["Environment"],
+        {"OrganizationId": "o-x", "EventsBusName": ""},
+    )
+    assert env["Variables"]["ELM_EVENTS_BUS"] == ""
+
+
+def _dashboard_body() -> dict[str, Any]:
+    """The dashboard's JSON with its ${...} placeholders filled by dummy values."""
+    template = load_template(STATUS_UPDATE)
+    text, _ = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body: dict[str, Any] = __import__("json").loads(re.sub(r"\$\{[^}]+\}", "x", text))
+    return body
+
+
+def test_the_dashboard_charts_only_metrics_and_log_fields_elm_emits() -> None:
+    from application.sweep_report import SweepOutcome
+    from domain.outcomes import Outcome
+    from entrypoints.aws_lambda.reporting import PUBLISH_FAILED
+
+    emitted = (
+        {o.value for o in Outcome}
+        | {f"reconcile-{o.value}" for o in SweepOutcome}
+        | {"reconcile-stopped", "reconcile-config-calls", PUBLISH_FAILED}
+    )
+    widgets = _dashboard_body()["widgets"]
+    charted = {
+        m[1]
+        for w in widgets
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
+        if m[0] == "ELM"
+    }
+    assert charted <= emitted, charted - emitted
+    assert {"closed", "member-deleted", "failed", PUBLISH_FAILED} <= charted
+    sqs = {
+        m[1]
+        for w in widgets
+        if w["type"] == "metric"
+        for m in w["properties"]["metrics"]
+        if m[0] == "AWS/SQS"
+    }
+    assert sqs == {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    (log,) = [w for w in widgets if w["type"] == "log"]
+    # The processor's log line names these fields (entrypoints/aws_lambda/reporting.py).
+    assert "stats count(*) as changes by account, outcome" in log["properties"]["query"]
+    (alarms,) = [w for w in widgets if w["type"] == "alarm"]
+    assert len(alarms["properties"]["alarms"]) == 6
+
+
+def test_every_unconditional_alarm_is_on_the_dashboard() -> None:
+    template = load_template(STATUS_UPDATE)
+    names = {
+        resolve(template, r["Properties"]["AlarmName"], {"OrganizationId": "o-x"})
+        for r in _resources(template, "AWS::CloudWatch::Alarm").values()
+        if "Condition" not in r
+    }
+    text = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][1]
+    shown = {
+        v.rsplit(":alarm:", 1)[1].replace("${Environment}", "PROD")
+        for k, v in (
+            (k, v["Fn::Sub"]) for k, v in text.items() if isinstance(v, dict) and "Fn::Sub" in v
+        )
+    }
+    assert shown == names
+
+
+def test_the_sweep_alarm_fires_when_no_complete_run_was_seen_in_its_window() -> None:
+    alarm = load_template(STATUS_UPDATE)["Resources"]["SweepNotFinishedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ELM", "reconcile-stopped")
+    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["Period"] == 3600
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == {"Ref": "SweepWindowHours"}
+    window = load_template(STATUS_UPDATE)["Parameters"]["SweepWindowHours"]
+    # CloudWatch evaluates at most seven days of one-hour periods (PutMetricAlarm).
+    assert window["MaxValue"] * alarm["Period"] <= 7 * 24 * 3600
+    assert window["Default"] > 24  # the default schedule is daily
+
+
+@pytest.mark.parametrize(
+    ("bus", "email", "notifies"),
+    [("default", "a@example.com", True), ("default", "", False), ("", "a@example.com", False)],
+)
+def test_the_topic_for_closes_exists_only_with_an_address_and_a_bus(
+    bus: str, email: str, notifies: bool
+) -> None:
+    template = load_template(STATUS_UPDATE)
+    parameters = {"EventsBusName": bus, "NotificationEmail": email}
+    assert condition(template, "NotifiesCloses", parameters) is notifies
+
+
+def test_the_closes_rule_reads_fields_every_closed_event_has() -> None:
+    import json
+    from pathlib import Path
+
+    template = load_template(STATUS_UPDATE)
+    rule = template["Resources"]["ClosedExceptionsRule"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["elm"], "detail-type": ["Exception Closed"]}
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "events.schema.json").read_text())
+    change = schema["$defs"]["change"]
+    (target,) = rule["Targets"]
+    for name, path in target["InputTransformer"]["InputPathsMap"].items():
+        parts = path.removeprefix("$.detail.").split(".")
+        node = change
+        for part in parts:
+            assert part in node["required"], (name, path)
+            node = node["properties"][part]
+        assert f"<{name}>" in target["InputTransformer"]["InputTemplate"], name

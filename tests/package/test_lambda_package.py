@@ -6,6 +6,8 @@ platform, or takes them from its cache).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import subprocess
@@ -252,3 +254,30 @@ def test_the_package_leaves_out_the_powertools_the_handlers_never_import(
         "injector-*.dist-info/licenses/COPYING",
     ):
         assert [n for n in names if Path(n).match(licence)], licence
+
+
+def test_each_distribution_record_lists_exactly_its_packaged_files(
+    built_package: PackageReport,
+) -> None:
+    """A RECORD names the files installed ("Recording installed projects", Python Packaging
+    User Guide, https://packaging.python.org/en/latest/specifications/recording-installed-packages/):
+    after the trim it names none that were left out, and still names those kept."""
+    names = set(_names(built_package))
+    records = [n for n in names if n.endswith(".dist-info/RECORD")]
+
+    assert len(records) == len(built_package.dependencies)
+    with zipfile.ZipFile(built_package.path) as archive:
+        for record in records:
+            listed = {
+                row[0]
+                for row in csv.reader(io.StringIO(archive.read(record).decode("utf-8")))
+                if row
+            }
+            assert listed <= names, (record, sorted(listed - names)[:3])
+            assert record in listed
+            assert len(listed) > 2, record
+    powertools = next(r for r in records if r.startswith("aws_lambda_powertools-"))
+    with zipfile.ZipFile(built_package.path) as archive:
+        text = archive.read(powertools).decode("utf-8")
+    assert "aws_lambda_powertools/utilities/batch/base.py," in text
+    assert "aws_lambda_powertools/event_handler/" not in text

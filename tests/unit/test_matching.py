@@ -236,6 +236,57 @@ class TestTypeSafeArnKeys:
             region=REGION,
         )
 
+    @pytest.mark.parametrize(
+        ("kind", "key", "resource_id", "name"),
+        [
+            (SG, f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/web", "sg-0abc", "web"),
+            ("AWS::EC2::Volume", f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/data", "vol-1", "data"),
+            (
+                "AWS::EFS::FileSystem",
+                f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/home",
+                "fs-0123",
+                "home",
+            ),
+            ("AWS::KMS::Key", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/app", "1234abcd-12ab", "app"),
+        ],
+    )
+    def test_an_arn_that_carries_an_id_never_matches_by_name(
+        self, kind: str, key: str, resource_id: str, name: str
+    ) -> None:
+        # The ARN of these types ends in the ID AWS assigns ("Resource types defined by
+        # Amazon EC2", Service Authorization Reference: security-group/${SecurityGroupId});
+        # a name there names no resource, and a security group's name is unique only in its
+        # VPC.
+        assert not _matches(key, ExceptionFormat.RESOURCE_ARN, resource_id, name, kind)
+        by_id = key.rsplit("/", 1)[0] + "/" + resource_id
+        assert _matches(by_id, ExceptionFormat.RESOURCE_ARN, resource_id, name, kind)
+
+    @pytest.mark.parametrize(
+        ("kind", "key", "resource_id", "name"),
+        [
+            # rule/<name> is a rule of the default bus; a deleted rule of that name may be
+            # another bus's (rule/<bus>/<name>).
+            (
+                "AWS::Events::Rule",
+                f"arn:aws:events:{REGION}:{ACCOUNT}:rule/nightly",
+                "x",
+                "nightly",
+            ),
+            # family without a revision would name every revision of the family.
+            (
+                "AWS::ECS::TaskDefinition",
+                f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web",
+                "web:3",
+                "web",
+            ),
+        ],
+    )
+    def test_ambiguous_shapes_match_only_by_the_recorded_arn(
+        self, kind: str, key: str, resource_id: str, name: str
+    ) -> None:
+        assert kind not in ARN_FORMATS
+        assert not _matches(key, ExceptionFormat.RESOURCE_ARN, resource_id, name, kind)
+
     def test_a_recorded_arn_still_needs_the_events_account(self) -> None:
         key = f"arn:aws:wafv2:{REGION}:{OTHER_ACCOUNT}:regional/webacl/acl/1234"
         identity = ResourceIdentity("AWS::WAFv2::WebACL", "1234", "acl", arn=key)
