@@ -353,3 +353,29 @@ def test_queue_sends_in_batches_of_ten(estate: Estate) -> None:
     estate.settings = RunSettings(segments=25)
     estate.start()
     assert estate.queue.sent_batches == [10, 10, 5]
+
+
+def test_a_segment_retried_after_the_table_grew_queues_as_many_chunks_as_it_planned(
+    estate: Estate,
+) -> None:
+    keys = estate.exceptions(150)
+    estate.start()
+    segment = next(
+        f"segment-{n}-of-3"
+        for n in range(3)
+        if next(estate.store.scan_open_segment(n, 3), None) is not None
+    )
+    estate.ledger.kill_before_finish = {segment}
+    for _ in range(3):  # the three segments; the one holding the records dies after planning
+        estate.step()
+    keys += estate.exceptions(250)[150:]  # 100 more records in the same partition
+    estate.drain()
+
+    # The retry's two chunks carry every record (125 each) under the first attempt's ids:
+    # they are worked, yet not counted again, so the run's total of 5 items stands.
+    [summary] = estate.summaries()
+    assert estate.closed(keys) == 250
+    assert summary.work_items == 3 + 2  # the two chunks the first attempt planned
+    totals = estate.ledger.totals("run-1")
+    assert totals is not None
+    assert totals.planned == totals.finished == 5
