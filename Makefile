@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The production flow end to end on a local AWS (moto, in this process): SPEC section 8.
+# The production flow end to end on a local AWS (moto, in this process): docs/local.md.
 demo: $(STAMP)
 	$(BIN)/elm local
 

@@ -1,7 +1,7 @@
 """Write one lifecycle decision with the store's conditional write, re-deciding on a lost race.
 
 The event path (`HandleComplianceChange`) and the reconciliation sweep (`Reconcile`) both
-close records through this one function, so they write exactly alike (SPEC §4.7).
+close records through this one function, so they write exactly alike (docs/behaviour.md).
 """
 
 from __future__ import annotations

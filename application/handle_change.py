@@ -57,7 +57,7 @@ _RULES_RANK = (
 
 @frozen
 class Policy:
-    """The settings that shape decisions (SPEC §7)."""
+    """The settings that shape decisions (docs/behaviour.md)."""
 
     rule_prefix: str = ""
     allowed_accounts: frozenset[str] | None = None

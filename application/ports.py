@@ -211,7 +211,7 @@ class ResourceInventory(Protocol):
 
         A name may be reported several times: a deleted resource and a new one re-created
         under the same name have different ids. Config's own name filter is not documented
-        as exact, so callers compare `resource_name` themselves (SPEC §5: exact). Raises
+        as exact, so callers compare `resource_name` themselves (docs/matching.md: exact). Raises
         `TransientError` like `lookup`.
         """
         ...

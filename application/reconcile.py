@@ -1,4 +1,5 @@
-"""The reconciliation sweep (SPEC §6): close the open exceptions whose deletion event was lost.
+"""The reconciliation sweep (docs/sweep.md): close the open exceptions whose deletion
+event was lost.
 
 AWS Config delivers its events on a best-effort basis. The sweep walks every open record
 (one paginated Scan), groups them by account, region and resource type, asks AWS Config
@@ -7,7 +8,7 @@ closes or records members exactly as the event path does: `domain.lifecycle.deci
 reconciliation trigger, written through `write_decision`.
 
 A key (or member, or ARN resource part) may hold the resource's name rather than its ID
-(SPEC §5): an IAM role's name, where Config's ID is `AROA…`. What Config does not report by
+(docs/matching.md): an IAM role's name, where Config's ID is `AROA…`. What Config does not report by
 ID is therefore asked by name, one call per name (Config takes one name a call, never with
 IDs), paced and budgeted like the others. A name counts as deleted only when Config reports
 no live resource of exactly that name and at least one deleted one: without an event naming
@@ -413,7 +414,7 @@ class Reconcile:
 def _by_name(name: str, found: Iterable[ResourceState]) -> ResourceState | None:
     """The state a name stands for: a live resource of exactly that name, else a deleted one.
 
-    Exact comparison (SPEC §5), whatever Config's name filter matched. A live one wins: the
+    Exact comparison (docs/matching.md), whatever Config's name filter matched. A live one wins: the
     name is in use again, and an exception is never closed while what it names exists.
     """
     named = [s for s in found if s.resource_name == name]

@@ -47,7 +47,7 @@ _PARAMS = "bench_config_params"
 
 
 def rule_item(rule: Rule) -> dict[str, Any]:
-    """A `Config-Master` item (SPEC §3) in DynamoDB's wire format."""
+    """A `Config-Master` item (docs/behaviour.md) in DynamoDB's wire format."""
     item: dict[str, Any] = {
         "RuleId": {"N": str(rule.rule_id)},
         "RuleName": {"S": rule.name},
@@ -60,7 +60,7 @@ def rule_item(rule: Rule) -> dict[str, Any]:
 
 
 def record_item(record: ExceptionRecord) -> dict[str, Any]:
-    """A `Config-ResourceExceptions` item (SPEC §3) as an adopter would have registered it."""
+    """A `Config-ResourceExceptions` item (docs/behaviour.md), as an adopter registers it."""
     return {
         "AccountId_RuleId": {"S": record.record_key.partition_key},
         "Exception": {"S": record.key},

@@ -1,4 +1,5 @@
-"""The lifecycle transitions (SPEC §4.7): close, record a member, or recognise a duplicate."""
+"""The lifecycle transitions (docs/behaviour.md): close, record a member, or recognise a
+duplicate."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which exception keys a deleted resource matches (SPEC §5): exact, never a substring."""
+"""Which exception keys a deleted resource matches (docs/matching.md): exact, never a substring."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ __all__ = ["Outcome"]
 
 
 class Outcome(Enum):
-    """The result of carrying one event through the decision flow (SPEC §4)."""
+    """The result of carrying one event through the decision flow (docs/behaviour.md)."""
 
     CLOSED = "closed"
     MEMBER_DELETED = "member-deleted"

@@ -13,6 +13,7 @@ from domain.events import is_account_id
 __all__ = [
     "CLOSED_STATUS",
     "ELM_AUTOMATION",
+    "KNOWN_STATUSES",
     "Action",
     "ExceptionRecord",
     "HistoryEntry",
@@ -21,6 +22,8 @@ __all__ = [
 ]
 
 CLOSED_STATUS = "RESOURCE_DELETED"
+KNOWN_STATUSES: tuple[str, ...] = ("ACTIVE", "EXPIRED", CLOSED_STATUS)
+"""The ExceptionStatus values in use; any value but `CLOSED_STATUS` is open."""
 ELM_AUTOMATION = "ELM_AUTOMATION"
 
 

@@ -1,4 +1,4 @@
-"""DynamoDB items <-> domain values, in the table formats of SPEC §3.
+"""DynamoDB items <-> domain values, in the table formats of docs/behaviour.md.
 
 The conversion lives here, at the boundary: the domain never sees an attribute value. A
 malformed item raises `MalformedItemError` naming the item's key and the attribute, so an
@@ -7,13 +7,14 @@ operator can find and fix it.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
 from application.errors import RecordFormatError
 from domain.records import Action, ExceptionRecord, HistoryEntry, RecordKey
@@ -27,6 +28,7 @@ __all__ = [
     "EXCEPTIONS_RANGE_KEY",
     "RULES_HASH_KEY",
     "MalformedItemError",
+    "document_from_item",
     "format_instant",
     "history_to_attribute",
     "item_from_document",
@@ -46,7 +48,7 @@ RULES_HASH_KEY = "RuleId"
 
 
 class MalformedItemError(RecordFormatError):
-    """An item does not have the shape SPEC §3 gives its table."""
+    """An item does not have the shape its table has."""
 
     def __init__(self, item: str, attribute: str, problem: str) -> None:
         super().__init__(f"item {item}: attribute {attribute} {problem}")
@@ -188,7 +190,7 @@ _INTEGERS = ("RuleId", "TTL")
 
 
 def record_to_document(record: ExceptionRecord) -> dict[str, Any]:
-    """``record`` as a plain JSON object with the attribute names of SPEC §3."""
+    """``record`` as a plain JSON object with the table's attribute names."""
     document: dict[str, Any] = {
         EXCEPTIONS_HASH_KEY: record.record_key.partition_key,
         EXCEPTIONS_RANGE_KEY: record.key,
@@ -219,8 +221,38 @@ def record_to_document(record: ExceptionRecord) -> dict[str, Any]:
     return document
 
 
+def document_from_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, Any]:
+    """Every attribute of ``item`` as plain JSON values: the record's attributes as
+    `record_to_document` writes them, then any other attribute (sets become sorted lists,
+    binary becomes base64 text). Raises `MalformedItemError` like `record_from_item`."""
+    document = record_to_document(record_from_item(item))
+    deserializer = TypeDeserializer()
+    for name in sorted(item):
+        if name not in document:
+            document[name] = _plain(deserializer.deserialize(item[name]))
+    return document
+
+
+def _plain(value: Any) -> Any:
+    match value:
+        case Decimal():
+            return int(value) if value == value.to_integral_value() else float(value)
+        case Binary():
+            raw: Any = value.value  # type: ignore[attr-defined]  # the stubs omit it
+            return base64.b64encode(raw).decode("ascii")
+        case bytes():
+            return base64.b64encode(value).decode("ascii")
+        case set() | frozenset():
+            return sorted(_plain(v) for v in value)
+        case list():
+            return [_plain(v) for v in value]
+        case dict():
+            return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def item_from_document(document: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
-    """The item a plain JSON object describes: SPEC §3's attributes get SPEC §3's types.
+    """The item a plain JSON object describes: the table's attributes get the table's types.
 
     Other attributes are kept, typed as boto3 types them (numbers must be `Decimal`: parse
     the JSON with ``parse_float=Decimal``). Raises `ValueError` naming the attribute.

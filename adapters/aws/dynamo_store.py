@@ -78,12 +78,17 @@ class DynamoExceptionStore:
 
     def get(self, record_key: RecordKey) -> ExceptionRecord | None:
         """One record, read consistently, or None."""
+        item = self.get_item(record_key)
+        return None if item is None else record_from_item(item)
+
+    def get_item(self, record_key: RecordKey) -> dict[str, AttributeValueTypeDef] | None:
+        """One item as stored, every attribute, read consistently, or None."""
         with translated(f"get {self._describe(record_key)}"):
             response = self._client.get_item(
                 TableName=self._table, Key=item_key(record_key), ConsistentRead=True
             )
         item = response.get("Item")
-        return None if item is None else record_from_item(item)
+        return None if item is None else dict(item)
 
     def apply(self, update: RecordUpdate) -> None:
         """One conditional UpdateItem; `ConflictError` when the record moved on.

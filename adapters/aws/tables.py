@@ -1,4 +1,4 @@
-"""The two tables of SPEC §3, created for tests and local use.
+"""The two tables of docs/behaviour.md, created for tests and local use.
 
 `infra/elm-tables.yaml` creates them in a real account; the key schemas here must stay
 identical to the template's.

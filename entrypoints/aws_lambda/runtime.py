@@ -21,7 +21,7 @@ __all__ = ["RuntimeContainer", "container_from_env"]
 
 
 def container_from_env(*, sweep: bool = True) -> Injector:
-    """The production wiring: AWS adapters, settings from the environment (SPEC §7);
+    """The production wiring: AWS adapters, settings from the environment (docs/behaviour.md);
     without the sweep's use case when ``sweep`` is False (see `build_container`)."""
     session_name = SWEEP_SESSION_NAME if sweep else PROCESSOR_SESSION_NAME
     module = AwsModule(Settings.from_env(os.environ), session_name=session_name)

@@ -1,4 +1,5 @@
-"""The scheduled Lambda of the reconciliation sweep (SPEC §6): `Reconcile`, logged and counted.
+"""The scheduled Lambda of the reconciliation sweep (docs/sweep.md): `Reconcile`, logged
+and counted.
 
 Thin on purpose: build the adapters once per Lambda container, run one sweep within the
 time the invocation has left, log its summary as one JSON line, emit one metric per outcome,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version as _package_version
+from typing import Annotated
+
 import typer
 
 __all__ = ["app", "main"]
@@ -15,6 +18,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(_package_version("elm"))
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print ELM's version."
+        ),
+    ] = False,
+) -> None:
+    """ELM: close AWS Config exceptions whose resources AWS Config confirms deleted."""
+
+
 def _register() -> None:
     # Imported for their side effect: each module adds its commands to `app`.
     from entrypoints.cli import (  # noqa: F401
@@ -25,6 +46,7 @@ def _register() -> None:
         reconcile,
         rules,
         simulate,
+        tables,
         version,
     )
 

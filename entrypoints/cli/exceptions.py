@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
+import boto3
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from application.errors import TransientError
 from domain.events import is_account_id, is_region_name
 from domain.lifecycle import Reopening
-from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
+from domain.records import CLOSED_STATUS, KNOWN_STATUSES, ExceptionRecord, RecordKey
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.composition.container import cli_session_name
 from entrypoints.composition.tables import (
     DynamoExceptionStore,
     MalformedItemError,
+    document_from_item,
     item_from_document,
     record_from_item,
     record_to_document,
@@ -44,15 +48,30 @@ def _account(value: str, option: str) -> str:
     return value
 
 
+def _known_regions() -> frozenset[str]:
+    """The regions, in every partition, botocore's endpoint data offers AWS Config in."""
+    session = boto3.session.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("config", partition_name=partition)
+    )
+
+
+def _did_you_mean(value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def _print_records(title: str, records: list[ExceptionRecord]) -> None:
     table = Table(title=f"{title}: {len(records)} exception(s)")
-    # Short identifiers stay on one line; the long ones fold on a narrow terminal.
+    # Identifiers never wrap: a table too wide for the terminal is printed wider.
     table.add_column("Account", no_wrap=True)
     table.add_column("RuleId", no_wrap=True)
-    table.add_column("Exception", overflow="fold")
+    table.add_column("Exception", no_wrap=True)
     table.add_column("Region", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("ResourceType", overflow="fold")
+    table.add_column("ResourceType", no_wrap=True)
     table.add_column("Deleted", justify="right", no_wrap=True)
     table.add_column("Updated", overflow="fold")
     for r in records:
@@ -68,13 +87,15 @@ def _print_records(title: str, records: list[ExceptionRecord]) -> None:
             deleted,
             r.update_timestamp or "",
         )
-    Console().print(table)
+    WideConsole().print(table)
 
 
 @exceptions_app.command("list")
 def list_exceptions(
     account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
-    rule_id: Annotated[int | None, typer.Option("--rule", help="Only this RuleId.")] = None,
+    rule_id: Annotated[
+        int | None, typer.Option("--rule-id", "--rule", help="Only this RuleId.")
+    ] = None,
     only_open: Annotated[
         bool, typer.Option("--open", help="Only open records (not RESOURCE_DELETED).")
     ] = False,
@@ -116,14 +137,15 @@ def show_exception(
     record_key = RecordKey(_account(account, "ACCOUNT"), rule_id, key)
     store = tables().store()
     with reported():
-        record = store.get(record_key)
-    if record is None:
-        raise fail(f"no exception ({record_key.partition_key}, {key}) in {store.table_name}")
-    document = record_to_document(record)
+        item = store.get_item(record_key)
+        if item is None:
+            raise fail(f"no exception ({record_key.partition_key}, {key}) in {store.table_name}")
+        record = record_from_item(item)
+        document = document_from_item(item)
     if as_json:
         typer.echo(json.dumps(document, indent=2))
         return
-    console = Console()
+    console = WideConsole()
     details = Table.grid(padding=(0, 2))
     for name, value in document.items():
         if name != "History":
@@ -133,7 +155,7 @@ def show_exception(
     if record.history:
         history = Table(title="History")
         for column in ("At", "Action", "Member", "EventId"):
-            history.add_column(column, overflow="fold")
+            history.add_column(column, no_wrap=True)
         for entry in document["History"]:
             history.add_row(entry["At"], entry["Action"], entry.get("Member", ""), entry["EventId"])
         console.print(history)
@@ -178,7 +200,7 @@ def reopen_exception(
 @exceptions_app.command("add")
 def add_exception(
     account: Annotated[str, typer.Option("--account", help="The 12-digit account id.")],
-    rule_id: Annotated[int, typer.Option("--rule-id", help="The rule's RuleId.")],
+    rule_id: Annotated[int, typer.Option("--rule-id", "--rule", help="The rule's RuleId.")],
     key: Annotated[str, typer.Option("--key", help="Resource ID, ARN, or members joined by ,")],
     region: Annotated[str, typer.Option("--region", help="The region it applies to.")],
     resource_type: Annotated[
@@ -188,19 +210,40 @@ def add_exception(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a record with the same key.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Accept a status or region ELM does not know."),
+    ] = False,
 ) -> None:
-    """Register one exception record."""
+    """Register one exception record.
+
+    The status must be one of ACTIVE, EXPIRED, RESOURCE_DELETED and the region one AWS
+    Config is offered in, unless --force.
+    """
     _account(account, "--account")
     if not is_region_name(region):
         raise fail(f"--region must be a region name such as eu-west-1 (got {region!r})", BAD_INPUT)
+    if not force and region not in _known_regions():
+        raise fail(
+            f"--region {region} is not a region AWS Config is offered in"
+            f"{_did_you_mean(region, _known_regions())}; use --force to write it anyway",
+            BAD_INPUT,
+        )
     if not key.strip():
         raise fail("--key must not be empty", BAD_INPUT)
-    if not status.strip():
+    status = status.strip()
+    if not status:
         raise fail("--status must not be empty", BAD_INPUT)
+    if not force and status not in KNOWN_STATUSES:
+        raise fail(
+            f"--status {status} is not one of {', '.join(KNOWN_STATUSES)}"
+            f"{_did_you_mean(status, KNOWN_STATUSES)}; use --force to write it anyway",
+            BAD_INPUT,
+        )
     record = ExceptionRecord(
         RecordKey(account, rule_id, key.strip()),
         region=region,
-        status=status.strip(),
+        status=status,
         resource_type=resource_type or None,
     )
     wiring = tables()
@@ -233,7 +276,7 @@ def import_exceptions(
         bool, typer.Option("--replace", help="Overwrite records that already exist.")
     ] = False,
 ) -> None:
-    """Import exception records from JSON lines (SPEC §3 attribute names, plain JSON values).
+    """Import exception records from JSON lines (the table's attribute names, plain JSON values).
 
     Every line is checked first; if any is bad nothing is written. Attributes ELM does not
     model are written as they are.

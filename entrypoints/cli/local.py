@@ -19,6 +19,7 @@ from rich.text import Text
 from application.reconcile import SweepOutcome
 from domain.records import RecordKey
 from entrypoints.cli import app, render
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, fail
 from entrypoints.cli.html_report import check_report_path, local_page, write_report
 from entrypoints.composition.tables import record_to_document
@@ -92,7 +93,7 @@ def local_command(
         loaded = load_scenario(scenario)
     except ScenarioError as error:
         raise fail(str(error), BAD_INPUT) from None
-    stderr = Console(stderr=True, highlight=False)
+    stderr = WideConsole(stderr=True, highlight=False)
     try:
         with _progress(stderr, enabled=not as_json) as progress:
             report = run_local_pipeline(loaded, progress)
@@ -107,7 +108,7 @@ def local_command(
     if as_json:
         typer.echo(json.dumps(report_document(report, elapsed), indent=2))
     else:
-        print_report(report, elapsed, Console(highlight=False))
+        print_report(report, elapsed, WideConsole(highlight=False))
     if html_report is not None:
         write_report(local_page(report, elapsed), html_report)
     for event in report.unmet:
@@ -176,6 +177,9 @@ def report_document(report: LocalReport, elapsed: float | None = None) -> dict[s
         "config_inventory": "simulated",
         "notes": [SIMULATED_INVENTORY, ENVELOPE_NOTE],
         "events": [_event_document(e) for e in report.events],
+        "skipped": [
+            {"number": s.number, "event": s.label, "reason": s.reason} for s in report.skipped
+        ],
         "batches": list(report.batches),
         "left_on_queue": report.left_on_queue,
         "metrics": dict(report.metrics),
@@ -285,6 +289,10 @@ def print_report(report: LocalReport, elapsed: float, console: Console) -> None:
     console.print(Text(f"Note: {SIMULATED_INVENTORY}", style="bold yellow"))
     console.print(Text(f"Note: {ENVELOPE_NOTE}", style="yellow"))
     console.print(_events_table(report))
+    for skipped in report.skipped:
+        console.print(
+            Text(f"Skipped {skipped.label} (#{skipped.number}): {skipped.reason}.", style="yellow")
+        )
     failures = sum(1 for e in report.events if e.batch_failed)
     console.print(
         f"The queue was drained in {len(report.batches)} batches "
@@ -325,7 +333,7 @@ def _events_table(report: LocalReport) -> Table:
     )
     table.add_column("#", justify="right")
     table.add_column("wave", justify="right")
-    table.add_column("account\nregion", overflow="fold")
+    table.add_column("account\nregion", no_wrap=True)
     render.add_event_columns(table)
     for event in report.events:
         table.add_row(
@@ -384,8 +392,8 @@ def _exceptions_table(report: LocalReport) -> Table:
         caption_justify="left",
         show_lines=True,
     )
-    table.add_column("AccountId_RuleId\nRegion", overflow="fold")
-    table.add_column("Exception\nResourceType", overflow="fold", ratio=1)
+    table.add_column("AccountId_RuleId\nRegion", no_wrap=True)
+    table.add_column("Exception\nResourceType", no_wrap=True)
     table.add_column("before", overflow="fold")
     table.add_column("after", overflow="fold")
     table.add_column("deleted", justify="right")

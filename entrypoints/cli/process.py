@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import attrs
 import typer
 from injector import Injector
-from rich.console import Console
 from rich.table import Table
 
 from application.handle_change import ChangeResult, HandleComplianceChange
@@ -29,6 +28,8 @@ from entrypoints.aws_lambda.sqs_events import (
     messages_from_sqs_event,
 )
 from entrypoints.cli import app
+from entrypoints.cli._aws import require_region
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, FAILED, fail
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
@@ -37,6 +38,7 @@ __all__ = ["BadEventFile", "container_for", "process", "read_event_file"]
 
 
 def _aws_container(settings: Settings) -> Injector:
+    require_region()
     return build_container(AwsModule(settings))
 
 
@@ -55,6 +57,8 @@ def read_event_file(path: Path) -> list[Message]:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise BadEventFile(f"{path}: cannot read: {reason}") from error
+    if not text.strip():
+        raise BadEventFile(f"{path}: the file is empty (expected one event as JSON)")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -118,8 +122,9 @@ def _row_fields(path: Path, message: Message, result: ChangeResult) -> dict[str,
 
 def _print_table(rows: Sequence[tuple[Path, Message, ChangeResult]], *, dry_run: bool) -> None:
     table = Table(title="ELM process" + (" (dry run: nothing written)" if dry_run else ""))
-    for column in ("Event", "Outcome", "Rule", "Resource", "Account/Region", "Reason"):
-        table.add_column(column, overflow="fold")
+    for column in ("Event", "Outcome", "Rule", "Resource", "Account/Region"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Reason", overflow="fold", ratio=1)
     for path, message, result in rows:
         # An EventBridge file is its own message; an SQS record is named by its message id.
         source = path.name if message.message_id == path.name else message.message_id
@@ -131,7 +136,7 @@ def _print_table(rows: Sequence[tuple[Path, Message, ChangeResult]], *, dry_run:
             f"{result.account_id}/{result.region}" if result.account_id else "-",
             result.reason,
         )
-    console = Console()
+    console = WideConsole()
     console.print(table)
     counts = Counter(result.outcome.value for _, _, result in rows)
     console.print(", ".join(f"{outcome}: {n}" for outcome, n in sorted(counts.items())))

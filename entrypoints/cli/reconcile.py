@@ -1,4 +1,4 @@
-"""`elm reconcile`: the reconciliation sweep (SPEC §6) against the configured tables."""
+"""`elm reconcile`: the reconciliation sweep (docs/sweep.md) against the configured tables."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from application.reconcile import (
 from domain.events import is_account_id, is_region_name
 from entrypoints.aws_lambda.sweep_summary import summary_fields
 from entrypoints.cli import app
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli.html_report import check_report_path, sweep_page, write_report
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
@@ -111,7 +112,7 @@ def reconcile_command(
     except (ValueError, SettingsError) as error:
         typer.echo(f"elm: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    console = Console(highlight=False)
+    console = WideConsole(highlight=False)
     if as_json or not console.is_terminal:
         report = sweep.execute(request)
     else:
@@ -283,8 +284,9 @@ def _expiring_table(report: SweepReport) -> Table:
 
 def _notes_table(title: str, notes: tuple[RecordNote, ...], *, detail: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("account", "rule", "exception", "region", "outcome", detail):
-        table.add_column(column, overflow="fold")
+    for column in ("account", "rule", "exception", "region", "outcome"):
+        table.add_column(column, no_wrap=True)
+    table.add_column(detail, overflow="fold")
     for note in notes:
         table.add_row(
             note.record_key.account_id,

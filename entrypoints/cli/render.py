@@ -56,8 +56,8 @@ def allowed_accounts(settings: Settings) -> str:
 
 def add_event_columns(table: Table) -> None:
     """The columns an events table ends with: rule and resource, outcome, reason."""
-    table.add_column("rule\nresource", overflow="fold")
-    table.add_column("outcome", overflow="fold")
+    table.add_column("rule\nresource", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
     table.add_column("reason", overflow="fold", ratio=1)
 
 
@@ -112,9 +112,9 @@ def deleted_cell(record: ExceptionRecord) -> str:
 def published_table(title: str, published: Sequence[Mapping[str, Any]]) -> Table:
     """ELM's own events as a subscriber receives them (``detail-type`` and ``detail``)."""
     table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column("detail-type")
-    table.add_column("exception\naccount, region", overflow="fold")
-    table.add_column("made by", overflow="fold")
+    table.add_column("detail-type", no_wrap=True)
+    table.add_column("exception\naccount, region", no_wrap=True)
+    table.add_column("made by", no_wrap=True)
     for event in published:
         detail = event["detail"]
         if "exceptionKey" in detail:

@@ -11,7 +11,6 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from application.rule_types import FillRuleTypes, RuleTypesFill, TypesOutcome
@@ -19,6 +18,7 @@ from domain.events import is_region_name
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.cli import app
 from entrypoints.cli._aws import reported, tables
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli._errors import BAD_INPUT, fail
 
 __all__ = ["rules_app"]
@@ -59,8 +59,9 @@ def list_rules(
         typer.echo(json.dumps(documents, indent=2))
         return
     table = Table(title=f"{catalog.table_name}: {len(rules)} rule(s)")
-    for column in ("RuleId", "RuleName", "ExceptionFormat", "ExceptionType", "ResourceTypes"):
-        table.add_column(column, overflow="fold")
+    for column in ("RuleId", "RuleName", "ExceptionFormat", "ExceptionType"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("ResourceTypes", overflow="fold")
     for rule in rules:
         table.add_row(
             str(rule.rule_id),
@@ -69,10 +70,10 @@ def list_rules(
             rule.exception_type.value,
             ", ".join(sorted(rule.resource_types)) or _NONE,
         )
-    Console().print(table)
+    WideConsole().print(table)
     lacking = [r.name for r in rules if not r.resource_types]
     if lacking:
-        Console().print(
+        WideConsole().print(
             f"{len(lacking)} rule(s) list no ResourceTypes ({', '.join(lacking)}): AWS "
             "Config's own deletion records cannot reach their exceptions. Fill them in with "
             "`elm rules fill-types --region REGION` (a dry run first)."
@@ -83,7 +84,7 @@ def list_rules(
         skipped.add_column("Problem", overflow="fold")
         for item in unreadable:
             skipped.add_row(item.item, item.reason)
-        Console().print(skipped)
+        WideConsole().print(skipped)
 
 
 @rules_app.command("add")
@@ -158,7 +159,9 @@ def fill_types(
         return
     verb = "written" if apply else "would be written (dry run: --apply writes)"
     table = Table(title=f"ResourceTypes from AWS Config in {region}: {verb}")
-    for column in ("RuleId", "RuleName", "outcome", "ResourceTypes", "AWS Config lists"):
+    for column in ("RuleId", "RuleName", "outcome"):
+        table.add_column(column, no_wrap=True)
+    for column in ("ResourceTypes", "AWS Config lists"):
         table.add_column(column, overflow="fold")
     for result in results:
         table.add_row(
@@ -168,7 +171,7 @@ def fill_types(
             ", ".join(sorted(result.rule.resource_types)) or "-",
             ", ".join(sorted(result.config_types)) or "-",
         )
-    Console().print(table)
+    WideConsole().print(table)
     lacking = [r.rule.name for r in results if r.lacks_types]
     changes = sum(r.outcome in (TypesOutcome.FILLED, TypesOutcome.REPLACED) for r in results)
     typer.echo(

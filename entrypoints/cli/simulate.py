@@ -16,6 +16,7 @@ from rich.text import Text
 from entrypoints.aws_lambda.reporting import event_fields
 from entrypoints.aws_lambda.sweep_summary import summary_fields
 from entrypoints.cli import app, render
+from entrypoints.cli._console import WideConsole
 from entrypoints.cli.reconcile import print_sweep_summary
 from entrypoints.composition.tables import record_to_document
 from entrypoints.local.scenario import ScenarioError, load_scenario
@@ -73,7 +74,7 @@ def simulate_command(
     if as_json:
         typer.echo(json.dumps(report_document(report), indent=2))
     else:
-        _print_tables(report, Console(highlight=False))
+        _print_tables(report, WideConsole(highlight=False))
     for run in report.unmet:
         assert run.event.expect is not None
         typer.echo(
@@ -205,7 +206,7 @@ def _events_table(report: SimulationReport) -> Table:
     # Two-line cells keep the table readable in 80 columns; --json has every field apart.
     table = Table(title="Events, in order", title_justify="left", show_lines=True)
     table.add_column("#", justify="right")
-    table.add_column("event\naccount, region", overflow="fold")
+    table.add_column("event\naccount, region", no_wrap=True)
     render.add_event_columns(table)
     for run in report.runs:
         result = run.result
@@ -248,8 +249,8 @@ def _exceptions_table(report: SimulationReport) -> Table:
         caption_justify="left",
         show_lines=True,
     )
-    table.add_column("AccountId_RuleId\nRegion", overflow="fold")
-    table.add_column("Exception\nResourceType", overflow="fold", ratio=1)
+    table.add_column("AccountId_RuleId\nRegion", no_wrap=True)
+    table.add_column("Exception\nResourceType", no_wrap=True)
     table.add_column("ExceptionStatus\nTTL", overflow="fold")
     table.add_column("deleted", justify="right")
     table.add_column("History", justify="right")

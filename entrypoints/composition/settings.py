@@ -1,4 +1,4 @@
-"""Settings from the environment (SPEC §7); a bad value names its variable."""
+"""Settings from the environment (docs/behaviour.md); a bad value names its variable."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class Settings:
             retention_days=_retention(env.get("ELM_RETENTION_DAYS")),
             allowed_accounts=_accounts(env.get("ELM_ALLOWED_ACCOUNTS")),
             dry_run=_flag(env, "ELM_DRY_RUN"),
-            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            endpoint_url=_endpoint(env.get("AWS_ENDPOINT_URL")),
             deadline_margin_seconds=_deadline_margin(env.get("ELM_DEADLINE_MARGIN_SECONDS")),
             sweep_limits=_sweep_limits(env),
             events_bus=_events_bus(env.get("ELM_EVENTS_BUS")),
@@ -84,6 +84,18 @@ def _name(env: Mapping[str, str], variable: str, default: str) -> str:
     value = env.get(variable, default).strip()
     if not value:
         raise SettingsError(f"{variable} must not be empty")
+    return value
+
+
+def _endpoint(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or rest.startswith("/"):
+        raise SettingsError(
+            f"AWS_ENDPOINT_URL must be a URL such as http://localhost:5000 (got {value[:80]!r})"
+        )
     return value
 
 

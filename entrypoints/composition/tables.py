@@ -6,6 +6,8 @@ place that knows them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import BotoCoreError
 
 from adapters.aws import (
@@ -16,7 +18,12 @@ from adapters.aws import (
     MalformedItemError,
     client_config,
 )
-from adapters.aws.dynamo_items import item_from_document, record_from_item, record_to_document
+from adapters.aws.dynamo_items import (
+    document_from_item,
+    item_from_document,
+    record_from_item,
+    record_to_document,
+)
 from application.errors import ConflictError, TransientError
 from entrypoints.composition.aws_wiring import aws_clients, exception_store, rule_catalog
 from entrypoints.composition.settings import Settings
@@ -28,6 +35,7 @@ __all__ = [
     "DynamoRuleCatalog",
     "MalformedItemError",
     "Tables",
+    "document_from_item",
     "item_from_document",
     "record_from_item",
     "record_to_document",
@@ -61,6 +69,12 @@ class Tables:
     def catalog(self) -> DynamoRuleCatalog:
         """`Config-Master` (a command reads it once, so the cache never gets in the way)."""
         return rule_catalog(self.settings, self._aws())
+
+    def cloudformation(self) -> Any:
+        """A CloudFormation client on the configured endpoint and region."""
+        return self._aws().session.client(
+            "cloudformation", endpoint_url=self.settings.endpoint_url, config=client_config()
+        )
 
     def rule_scopes(self, region: str) -> ConfigRuleScopes:
         """AWS Config's rules in ``region`` of the account the caller's credentials are in."""

@@ -103,6 +103,10 @@ def build_lambda_zip(
     handlers: Sequence[str] = HANDLER_MODULES,
 ) -> PackageReport:
     """Build the Lambda zip at ``output`` (its directory is created); raise `PackageError`."""
+    if output.is_dir():
+        raise PackageError(
+            f"{output} is a folder; give the zip's file name, e.g. {output / 'elm-lambda.zip'}"
+        )
     root = source_root or _source_root()
     modules = runtime_modules(root, handlers)
     pins = runtime_requirements()
@@ -119,8 +123,12 @@ def build_lambda_zip(
         output.parent.mkdir(parents=True, exist_ok=True)
         # Written beside the output and renamed, so a failed build leaves no half zip.
         partial = output.with_name(output.name + ".partial")
-        _write_zip(partial, entries)
-        partial.replace(output)
+        try:
+            _write_zip(partial, entries)
+            partial.replace(output)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise PackageError(f"cannot write {output}: {error.strerror or error}") from None
     return PackageReport(
         path=output,
         size=output.stat().st_size,

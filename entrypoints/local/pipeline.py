@@ -1,4 +1,5 @@
-"""`elm local`: the production flow of SPEC §1 on a local AWS, through the real Lambda handler.
+"""`elm local`: the production flow (docs/behaviour.md) on a local AWS, through the real
+Lambda handler.
 
 A moto server runs in this process. The three templates are deployed on it (the send-events
 one into every target account and region through a StackSet), the tables are seeded from a
@@ -62,6 +63,7 @@ __all__ = [
     "OutgoingEvent",
     "PipelineProgress",
     "SimulatedConfigModule",
+    "SkippedEvent",
     "run_local_pipeline",
     "waves",
 ]
@@ -134,7 +136,7 @@ class DeliveredEvent:
     message_id: str | None
     """The SQS message it arrived as; None when EventBridge did not forward it."""
     log: Mapping[str, Any] | None
-    """The handler's log line for it (SPEC §4: one structured line per outcome)."""
+    """The handler's log line for it (docs/behaviour.md: one structured line per outcome)."""
     batch_failed: bool
 
     @property
@@ -154,6 +156,20 @@ class DeliveredEvent:
         if expect is None or expect.value == self.outcome:
             return True
         return expect is Outcome.IGNORED and self.outcome == FILTERED
+
+
+@frozen
+class SkippedEvent:
+    """A scenario event a real EventBridge bus cannot deliver, so `elm local` does not send it."""
+
+    number: int
+    event: ScenarioEvent
+    reason: str
+
+    @property
+    def label(self) -> str:
+        """The event as the scenario names it."""
+        return self.event.label
 
 
 @frozen
@@ -178,6 +194,8 @@ class LocalReport:
     """Failed records, left for SQS to deliver again (and then move to the DLQ)."""
     published: tuple[Mapping[str, Any], ...] = ()
     """ELM's own events as a queue subscribed to them on the production bus received them."""
+    skipped: tuple[SkippedEvent, ...] = ()
+    """Events not sent: a real bus cannot deliver them as the scenario writes them."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -232,7 +250,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
     local AWS cannot be set up. The moto server is stopped before this returns.
     """
     progress = progress or _NoProgress()
-    outgoing = _outgoing(scenario)
+    outgoing, skipped = _reproducible(_outgoing(scenario))
     accounts = tuple(sorted({o.account_id for o in outgoing}))
     regions = tuple(dict.fromkeys(o.region for o in outgoing))
     with local_aws() as aws:
@@ -292,6 +310,7 @@ def run_local_pipeline(scenario: Scenario, progress: PipelineProgress | None = N
             sweep=sweep,
             left_on_queue=drain.left_on_queue,
             published=published,
+            skipped=tuple(skipped),
         )
 
 
@@ -306,6 +325,39 @@ def waves(outgoing: Sequence[OutgoingEvent]) -> list[list[OutgoingEvent]]:
         result[-1].append(item)
         keys.add(item.wave_key)
     return result
+
+
+def _reproducible(
+    outgoing: Sequence[OutgoingEvent],
+) -> tuple[list[OutgoingEvent], list[SkippedEvent]]:
+    """The events a bus can deliver as written, and the others with the reason.
+
+    EventBridge sets an event's envelope ``account`` and ``region`` to the bus that sends it
+    (PutEvents takes no account), so an envelope naming another account or region than
+    ``detail`` (a forged event, which the handler rejects) cannot be produced on a bus.
+    """
+    kept: list[OutgoingEvent] = []
+    skipped: list[SkippedEvent] = []
+    for item in outgoing:
+        envelope = json.loads(item.event.body)
+        reasons = [
+            f"its envelope {name} {envelope[name]} differs from detail's {own}"
+            for name, own in (("account", item.account_id), ("region", item.region))
+            if isinstance(envelope.get(name), str) and envelope[name] != own
+        ]
+        if reasons:
+            why = "; ".join(reasons)
+            skipped.append(
+                SkippedEvent(
+                    item.number,
+                    item.event,
+                    f"{why}: EventBridge sets the envelope to the sending bus's account "
+                    "and region, so a real bus cannot deliver it (`elm simulate` runs it)",
+                )
+            )
+        else:
+            kept.append(item)
+    return kept, skipped
 
 
 def _outgoing(scenario: Scenario) -> list[OutgoingEvent]:
@@ -565,7 +617,7 @@ class _Drain:
         if missing:
             raise LocalPipelineError(
                 f"the handler logged no outcome for message {missing[0]}: "
-                "every outcome must be one log line (SPEC §4)"
+                "every outcome must be one log line (docs/behaviour.md, The decisions)"
             )
         return logs, failures
 

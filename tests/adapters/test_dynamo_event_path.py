@@ -1,6 +1,6 @@
 """The event path on DynamoDB: which calls one compliance-change event costs.
 
-SPEC §4.5 forbids a Scan of the exceptions table on the event path; the rules table is
+docs/behaviour.md forbids a Scan of the exceptions table on the event path; the rules table is
 read whole once per cache period (it has no index on `RuleName`).
 """
 

@@ -1,4 +1,5 @@
-"""HandleComplianceChange on the in-memory twins: every outcome of SPEC §4, and what it writes."""
+"""HandleComplianceChange on the in-memory twins: every outcome of docs/behaviour.md, and
+what it writes."""
 
 from __future__ import annotations
 

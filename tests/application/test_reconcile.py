@@ -1,4 +1,4 @@
-"""The reconciliation sweep (SPEC §6) on the in-memory twins."""
+"""The reconciliation sweep (docs/sweep.md) on the in-memory twins."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The features speak of every outcome of SPEC §4: each is produced and asserted somewhere."""
+"""The features speak of every outcome of docs/behaviour.md: each is produced and asserted
+somewhere."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,21 @@ def test_a_local_aws_that_fails_is_one_line_and_exit_status_1(
 
     assert code == 1
     assert output.strip() == message
+
+
+def test_an_event_a_bus_cannot_deliver_is_skipped_with_a_note() -> None:
+    """EventBridge fills an event's envelope ``account`` and ``region`` from the bus that
+    sends it; PutEvents entries carry neither ("PutEventsRequestEntry", Amazon EventBridge
+    API Reference: Source, DetailType, Detail, Resources, Time, EventBusName, TraceHeader).
+    So the forged-envelope event of examples/estate.yaml cannot be put on a bus; `elm local`
+    skips it with the reason and runs the rest."""
+    estate = Path(__file__).resolve().parents[2] / "examples" / "estate.yaml"
+
+    result = CliRunner().invoke(app, ["local", "--scenario", str(estate), "--json"])
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [(s["event"], s["number"]) for s in document["skipped"]] == [("events[10]", 11)]
+    assert "envelope account 999988887777 differs" in document["skipped"][0]["reason"]
+    assert "events[10]" not in [e["event"] for e in document["events"]]
+    assert document["summary"]["unmet_expectations"] == 0

@@ -514,8 +514,8 @@ exceptions:
     assert [e["outcome"] for e in run_json(scenario)["events"]] == ["closed"]
 
 
-def test_the_readme_scenario_runs_as_documented(tmp_path: Path) -> None:
-    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+def test_the_documented_scenario_runs_as_documented(tmp_path: Path) -> None:
+    readme = (EXAMPLES.parent / "docs" / "scenarios.md").read_text(encoding="utf-8")
     block = readme.split("## Writing a scenario", 1)[1].split("```yaml\n", 1)[1]
     scenario = write(tmp_path, block.split("```", 1)[0])
     (tmp_path / "events").mkdir()

@@ -179,6 +179,16 @@ def test_add_refuses_an_existing_record_without_replace(
         (["--account", "1", "--rule-id", "7", "--region", "eu-west-1"], 2, "--account"),
         (["--account", ACCOUNT, "--rule-id", "7", "--region", "Ireland"], 2, "--region"),
         (["--account", ACCOUNT, "--rule-id", "99", "--region", "eu-west-1"], 1, "rule 99 is not"),
+        (
+            ["--account", ACCOUNT, "--rule-id", "7", "--region", "eu-wst-1"],
+            2,
+            "--region eu-wst-1 is not a region AWS Config is offered in (did you mean eu-west-1?)",
+        ),
+        (
+            ["--account", ACCOUNT, "--rule-id", "7", "--region", "eu-west-1", "--status", "ACTIV"],
+            2,
+            "--status ACTIV is not one of ACTIVE, EXPIRED, RESOURCE_DELETED (did you mean ACTIVE?)",
+        ),
     ],
 )
 def test_add_rejects_bad_input_with_one_line(
@@ -193,6 +203,67 @@ def test_add_rejects_bad_input_with_one_line(
     assert result.exit_code == code
     assert message in result.stderr
     assert list(store.scan_all()) == []
+
+
+def test_add_writes_an_unknown_status_or_region_with_force(
+    store: DynamoExceptionStore, catalog: DynamoRuleCatalog
+) -> None:
+    result = run(
+        "exceptions", "add", "--account", ACCOUNT, "--rule-id", "7", "--key", "sg-9",
+        "--region", "xx-test-9", "--status", "UNDER_REVIEW", "--force",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    record = store.get(RecordKey(ACCOUNT, 7, "sg-9"))
+    assert record is not None
+    assert (record.region, record.status) == ("xx-test-9", "UNDER_REVIEW")
+
+
+def test_list_and_add_name_the_rule_the_same_way(
+    store: DynamoExceptionStore, catalog: DynamoRuleCatalog
+) -> None:
+    added = run(
+        "exceptions", "add", "--account", ACCOUNT, "--rule-id", "7", "--key", "sg-9",
+        "--region", "eu-west-1",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+
+    listed = run("exceptions", "list", "--account", ACCOUNT, "--rule-id", "7", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert keys(listed.stdout) == ["sg-9"]
+
+
+def test_show_json_prints_every_attribute_of_the_item(
+    dynamodb: DynamoDBClient, store: DynamoExceptionStore
+) -> None:
+    dynamodb.put_item(
+        TableName=EXCEPTIONS,
+        Item={
+            "AccountId_RuleId": {"S": f"{ACCOUNT}_7"},
+            "Exception": {"S": "sg-1"},
+            "RuleId": {"N": "7"},
+            "Region": {"S": "eu-west-1"},
+            "ExceptionStatus": {"S": "ACTIVE"},
+            "Approver": {"S": "security-team"},
+            "Ticket": {"N": "4217"},
+            "Tags": {"SS": ["pci", "prod"]},
+        },
+    )
+
+    result = run("exceptions", "show", ACCOUNT, "7", "sg-1", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "AccountId_RuleId": f"{ACCOUNT}_7",
+        "Exception": "sg-1",
+        "RuleId": 7,
+        "Region": "eu-west-1",
+        "ExceptionStatus": "ACTIVE",
+        "Approver": "security-team",
+        "Ticket": 4217,
+        "Tags": ["pci", "prod"],
+    }
+    assert "security-team" in run("exceptions", "show", ACCOUNT, "7", "sg-1").stdout
 
 
 # --- elm exceptions import -------------------------------------------------------------
@@ -483,3 +554,68 @@ def test_rules_add_refuses_a_name_an_unreadable_item_holds(dynamodb: DynamoDBCli
     assert added.exit_code == 1
     assert "unreadable item (RuleId=9)" in added.stderr
     assert added.stderr.strip().count("\n") == 0
+
+
+# --- tables at 80 columns (piped output) -----------------------------------------------
+
+LONG_ARN = "arn:aws:s3:::an-exceptionally-long-bucket-name-that-would-not-fit-in-eighty-columns"
+
+
+def test_identifiers_never_wrap_in_an_80_column_table(
+    store: DynamoExceptionStore, catalog: DynamoRuleCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    catalog.add(
+        Rule(9, "s3-bucket-public-read-prohibited-everywhere", ExceptionFormat.RESOURCE_ARN,
+             ExceptionType.SIMPLE)
+    )  # fmt: skip
+    store.add(
+        ExceptionRecord(
+            RecordKey(ACCOUNT, 9, LONG_ARN), region="eu-west-1", resource_type="AWS::S3::Bucket"
+        )
+    )
+
+    listed = run("exceptions", "list")
+    rules = run("rules", "list")
+
+    assert listed.exit_code == 0, listed.output
+    assert LONG_ARN in listed.stdout
+    assert "AWS::S3::Bucket" in listed.stdout
+    assert rules.exit_code == 0, rules.output
+    assert "s3-bucket-public-read-prohibited-everywhere" in rules.stdout
+
+
+# --- elm tables create -------------------------------------------------------------------
+
+
+def test_tables_create_deploys_the_template_with_the_configured_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stack is infra/elm-tables.yaml; the names come from ELM_RULES_TABLE and
+    ELM_EXCEPTIONS_TABLE. moto's CloudFormation creates the tables but does not show
+    PITR, deletion protection or the Retain policies."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ELM_EXCEPTIONS_TABLE": "New-Exceptions",
+        "ELM_RULES_TABLE": "New-Master",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_aws():
+        created = run("tables", "create")
+        again = run("tables", "create")
+        names = boto3.client("dynamodb").list_tables()["TableNames"]
+        added = run("rules", "add", "--rule-id", "3", "--name", "ebs-plain", "--format",
+                    "Resource ID", "--type", "Simple")  # fmt: skip
+
+    assert created.exit_code == 0, created.output
+    assert "stack elm-tables created on AWS: tables New-Master and New-Exceptions" in created.stdout
+    assert sorted(names) == ["New-Exceptions", "New-Master"]
+    assert again.exit_code == 1
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert "already exists" in again.stderr
+    assert added.exit_code == 0, added.output

@@ -31,7 +31,7 @@ TABLES = INFRA / "elm-tables.yaml"
 STATUS_UPDATE = INFRA / "elm-status-update.yaml"
 SEND_EVENTS = INFRA / "elm-send-events.yaml"
 
-# The contract of issue 4 / SPEC section 7: the environment selects the rule-name prefix.
+# The settings contract (docs/behaviour.md): the environment selects the rule-name prefix.
 ENVIRONMENT_PREFIXES = {"DEV": "DEV-", "QA": "QA-", "PROD": ""}
 
 _NO_VALUE = object()

@@ -1,4 +1,4 @@
-"""The three templates deploy on moto and wire the flow of SPEC section 1.
+"""The three templates deploy on moto and wire the flow of docs/behaviour.md.
 
 moto skips AWS::SQS::QueuePolicy, AWS::Events::EventBusPolicy, AWS::CloudWatch::Alarm,
 AWS::Lambda::EventInvokeConfig and AWS::Scheduler::Schedule (with a warning); it ignores

@@ -1,6 +1,6 @@
 """Throttling, denial and timeouts from DynamoDB, STS or AWS Config fail only the records that
 needed the failing call; nothing is written for them; once the cause is gone a retry applies
-them (SPEC §4.6: "an error from STS or Config: the record fails and is retried")."""
+them (docs/behaviour.md: "an error from STS or Config: the record fails and is retried")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A closed record is never written again, and the TTL is integer epoch seconds.
 
-SPEC §3: `TTL` is a Number of epoch seconds, close time + `ELM_RETENTION_DAYS`, set only
+docs/behaviour.md: `TTL` is a Number of epoch seconds, close time + `ELM_RETENTION_DAYS`, set only
 when closing. DynamoDB's TTL ignores anything else (a string, or milliseconds, which read as
 a date thousands of years away), so a wrong type silently keeps the record forever; and a
 second write to a closed record would push its expiry back.

@@ -1,5 +1,5 @@
 """An exception is closed only when AWS Config returns the resource with a deletion time,
-wherever in a paginated answer it is (SPEC §4.6); otherwise nothing is written."""
+wherever in a paginated answer it is (docs/behaviour.md); otherwise nothing is written."""
 
 from __future__ import annotations
 

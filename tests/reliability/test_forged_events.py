@@ -1,5 +1,5 @@
 """Forged or mis-addressed events are refused before ELM assumes any role, and the role ARN is
-only ever built from a validated 12-digit account (SPEC §4.3, §4.6).
+only ever built from a validated 12-digit account (docs/behaviour.md).
 
 A role is assumed in whatever account an event names: an event that may name someone else's
 account, or smuggle ARN or path fragments into the ARN, must never get that far. STS calls are

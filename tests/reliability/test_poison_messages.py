@@ -1,7 +1,7 @@
 """A poison message fails only its own record, with a one-line reason in the log; the rest of
 the batch is applied. A Lambda event that is not an SQS batch fails the invocation loudly.
 
-SPEC §4.1: an invalid record is reported in `batchItemFailures`, so SQS retries it and then
+docs/behaviour.md: an invalid record is reported in `batchItemFailures`, so SQS retries it and then
 parks it in the DLQ: nothing is dropped silently, and nothing else is held up by it.
 """
 

@@ -2,7 +2,7 @@
 
 The event parser: any JSON value, and any valid event with one field replaced or removed,
 yields an outcome (`invalid` among them), never an unhandled exception. Matching: a key that
-differs from the resource in one character never matches it (SPEC §5: exact, never a
+differs from the resource in one character never matches it (docs/matching.md: exact, never a
 substring). For ARNs that is a character of what identifies the resource: the `arn` prefix,
 the partition (implied by the event's region), the region, the account, the resource name,
 and the separators between them. The service and the resource path before the name are not

@@ -1,4 +1,5 @@
-"""The lifecycle transitions: close, record a member, or recognise a duplicate (SPEC §4.7)."""
+"""The lifecycle transitions: close, record a member, or recognise a duplicate
+(docs/behaviour.md)."""
 
 from __future__ import annotations
 

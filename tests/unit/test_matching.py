@@ -1,4 +1,4 @@
-"""Which exception keys name a deleted resource (SPEC §5): exact, never a substring."""
+"""Which exception keys name a deleted resource (docs/matching.md): exact, never a substring."""
 
 from __future__ import annotations
 
