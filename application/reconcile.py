@@ -177,6 +177,50 @@ class Reconcile:
         announced = self.publish.sweep(report)
         return evolve(report, events=announced.events, publish_failures=announced.failures)
 
+    def classify(
+        self,
+        records: Iterable[ExceptionRecord],
+        rules: Mapping[int, Rule],
+        request: SweepRequest,
+        tally: Tally,
+    ) -> Plan:
+        """Group the records in scope exactly as a sweep does; count and list the others.
+
+        For a distributed sweep's work items: the same scope, rule prefix and type rules.
+        """
+        plan = Plan()
+        for record in records:
+            plan.scanned += 1
+            if in_scope(record, request):
+                self._classify(record, rules, plan, tally)
+        return plan
+
+    def sweep_items(
+        self,
+        group: GroupKey,
+        items: Sequence[WorkItem],
+        trigger: Trigger,
+        dry_run: bool,
+        tally: Tally,
+        progress: SweepProgress | None = None,
+    ) -> bool:
+        """Confirm and settle one group's items as a sweep does; False if the budget ran out.
+
+        The budget is `limits.budget_seconds` from now, and the per-account pace applies.
+        """
+        pacer = _Pacer(
+            self.timer,
+            self.timer.monotonic() + self.limits.budget_seconds,
+            1.0 / self.limits.max_calls_per_second,
+        )
+        try:
+            self._sweep_group(
+                group, items, trigger, dry_run, pacer, tally, progress or NoProgress()
+            )
+        except _BudgetSpent:
+            return False
+        return True
+
     def _plan(self, request: SweepRequest, pacer: _Pacer, tally: Tally) -> Plan:
         """One Scan pass: the records in scope, grouped; the others counted and listed.
 

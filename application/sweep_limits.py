@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
-__all__ = ["SweepLimits"]
+__all__ = ["SweepLimits", "positive"]
 
 
-def _positive(_instance: object, attribute: object, value: float) -> None:
+def positive(_instance: object, attribute: object, value: float) -> None:
+    """An attrs validator: the setting must be above zero; the message names it."""
     if value <= 0:
         name = getattr(attribute, "name", "value")
         raise ValueError(f"{name} must be positive (got {value})")
+
+
+_positive = positive
 
 
 @frozen

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_config import ConfigServiceClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
 __all__ = ["AwsClients", "Credentials", "client_config"]
@@ -73,6 +74,11 @@ class AwsClients:
     def dynamodb(self) -> DynamoDBClient:
         """The DynamoDB client."""
         client: DynamoDBClient = self._shared("dynamodb")
+        return client
+
+    def sqs(self) -> SQSClient:
+        """The SQS client (the distributed sweep's work queue)."""
+        client: SQSClient = self._shared("sqs")
         return client
 
     def events(self) -> EventBridgeClient:

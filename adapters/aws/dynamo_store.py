@@ -193,6 +193,29 @@ class DynamoExceptionStore:
             ExpressionAttributeValues={":closed": {"S": CLOSED_STATUS}},
         )
 
+    def scan_open_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        page_size: int = 100,
+        on_unreadable: Callable[[UnreadableItem], None] | None = None,
+    ) -> Iterator[ExceptionRecord]:
+        """The open records of one segment of a parallel Scan (`Segment`, `TotalSegments`).
+
+        DynamoDB: "Parallel scan", Amazon DynamoDB Developer Guide.
+        """
+        if not 0 <= segment < total_segments:
+            raise ValueError(f"segment must be in 0..{total_segments - 1} (got {segment})")
+        yield from self._scan(
+            page_size,
+            on_unreadable,
+            Segment=segment,
+            TotalSegments=total_segments,
+            FilterExpression="attribute_not_exists(#status) OR #status <> :closed",
+            ExpressionAttributeNames={"#status": "ExceptionStatus"},
+            ExpressionAttributeValues={":closed": {"S": CLOSED_STATUS}},
+        )
+
     def scan_all(self) -> Iterator[ExceptionRecord]:
         """Every record, one Scan page at a time (listing)."""
         yield from self._scan(100, None)

@@ -7,6 +7,7 @@ the twin hands out and keeps values, which is what deep copies buy a mutable twi
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 
 from attrs import define, field
@@ -80,6 +81,21 @@ class InMemoryExceptionStore:
     ) -> Iterator[ExceptionRecord]:
         for record in self.scan_all():
             if not record.is_closed:
+                yield record
+
+    def scan_open_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        page_size: int = 100,
+        on_unreadable: Callable[[UnreadableItem], None] | None = None,
+    ) -> Iterator[ExceptionRecord]:
+        """The open records of one Scan segment: as DynamoDB, each partition in one segment."""
+        if not 0 <= segment < total_segments:
+            raise ValueError(f"segment must be in 0..{total_segments - 1} (got {segment})")
+        for record in self.scan_open(page_size, on_unreadable):
+            digest = zlib.crc32(record.record_key.partition_key.encode())
+            if digest % total_segments == segment:
                 yield record
 
     def scan_all(self) -> Iterator[ExceptionRecord]:

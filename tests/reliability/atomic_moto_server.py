@@ -44,8 +44,12 @@ ITEM_OPERATIONS = (
 
 
 def make_atomic() -> None:
-    """Serialise moto's DynamoDB item operations behind one lock."""
-    lock = threading.Lock()
+    """Serialise moto's DynamoDB item operations behind one lock.
+
+    Reentrant: moto's `transact_write_items` calls its own `get_item`, `put_item` and
+    `update_item`, which must not wait for the lock the transaction holds.
+    """
+    lock = threading.RLock()
 
     def atomic(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)

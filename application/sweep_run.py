@@ -1,0 +1,230 @@
+"""The distributed sweep: a planner puts a run's work items on a queue; workers settle them.
+
+The planner opens a run in the ledger with one work item per Scan segment and puts those on
+the queue. A segment's worker reads its part of the table, groups the open records as the
+in-process sweep does (`Reconcile.classify`: scope, `ELM_RULE_PREFIX`, unknown types listed),
+and plans one chunk item per `chunk_records` records of each group. A chunk's worker reads
+its records again (consistently) and confirms and settles them through
+`Reconcile.sweep_items`: the same Config calls, History and conditional writes as every
+sweep. No cursor is kept: what is not done is still on the queue.
+
+A failed item raises `WorkFailed` and is not counted: the queue gives it back, and after its
+retries moves it to the DLQ. Counting is once per item id, so a redelivered item that was
+already finished changes nothing, and a record settled by a killed attempt is read closed by
+the retry and not written again. The worker that finishes the run's last item writes the
+summary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TypeVar
+
+from attrs import field, frozen
+
+from application.errors import RecordFormatError, TransientError
+from application.ports import Clock, ExceptionStore, RuleCatalog
+from application.reconcile import Reconcile
+from application.sweep_limits import positive
+from application.sweep_plan import WorkItem
+from application.sweep_report import GroupKey, SweepOutcome, SweepRequest, Tally
+from application.sweep_run_ports import (
+    RunDelta,
+    RunLedger,
+    RunSummary,
+    SegmentScan,
+    SweepWork,
+    WorkKind,
+    WorkQueue,
+)
+from domain.lifecycle import Trigger
+
+__all__ = ["RunSettings", "StartSweep", "SweepWorker", "WorkFailed", "WorkResult", "split"]
+
+_T = TypeVar("_T")
+
+
+@frozen
+class RunSettings:
+    """How a run is cut: Scan segments, and records a chunk (a worker's one item)."""
+
+    segments: int = field(default=4, validator=positive)
+    chunk_records: int = field(default=100, validator=positive)
+    page_size: int = field(default=100, validator=positive)
+
+
+class WorkFailed(Exception):
+    """A work item that did not finish: it goes back on the queue; the message says why."""
+
+
+@frozen
+class WorkResult:
+    """What a worker did with one item; `summary` is set when it finished the run."""
+
+    item: SweepWork
+    counted: bool
+    summary: RunSummary | None = None
+
+
+def split(items: Sequence[_T], size: int, count: int | None = None) -> list[list[_T]]:
+    """``items`` in chunks of ``size``; or, given ``count``, in exactly that many (even ones).
+
+    The second form serves a retried segment, which must put on the queue as many chunks
+    as its first attempt planned, whatever the table holds now.
+    """
+    if count is None:
+        return [list(items[i : i + size]) for i in range(0, len(items), size)]
+    base, extra = divmod(len(items), count)
+    out: list[list[_T]] = []
+    start = 0
+    for index in range(count):
+        end = start + base + (1 if index < extra else 0)
+        out.append(list(items[start:end]))
+        start = end
+    return out
+
+
+@frozen
+class StartSweep:
+    """The planner: open a run and queue one work item per Scan segment."""
+
+    ledger: RunLedger
+    queue: WorkQueue
+    clock: Clock
+    settings: RunSettings = field(factory=RunSettings)
+
+    def execute(self, request: SweepRequest, dry_run: bool) -> str:
+        run_id = request.run_id or f"sweep-{self.clock.now():%Y%m%dT%H%M%SZ}"
+        total = self.settings.segments
+        self.ledger.open(run_id, self.clock.now(), dry_run, planned=total)
+        self.queue.send(
+            [
+                SweepWork(
+                    run_id,
+                    f"segment-{segment}-of-{total}",
+                    WorkKind.SEGMENT,
+                    dry_run,
+                    total_segments=total,
+                    segment=segment,
+                    accounts=request.accounts,
+                    regions=request.regions,
+                )
+                for segment in range(total)
+            ]
+        )
+        return run_id
+
+
+@frozen
+class SweepWorker:
+    """Run one work item of a run; the last one of the run writes its summary."""
+
+    sweep: Reconcile
+    table: SegmentScan
+    ledger: RunLedger
+    queue: WorkQueue
+    clock: Clock
+    settings: RunSettings = field(factory=RunSettings)
+
+    @property
+    def store(self) -> ExceptionStore:
+        return self.sweep.store
+
+    @property
+    def rules(self) -> RuleCatalog:
+        return self.sweep.rules
+
+    def execute(self, item: SweepWork) -> WorkResult:
+        """Do the item, count it once, and close the run if it was the last; `WorkFailed`."""
+        try:
+            if item.kind is WorkKind.SEGMENT:
+                delta = self._plan_segment(item)
+            else:
+                delta = self._settle_chunk(item)
+        except (TransientError, RecordFormatError, WorkFailed) as error:
+            reason = f"{item.item_id}: {error}"
+            self.ledger.fail(item.run_id, item.item_id, reason)
+            raise WorkFailed(reason) from error
+        totals = self.ledger.finish(item.run_id, item.item_id, delta)
+        if totals is None:
+            return WorkResult(item, counted=False)
+        if not totals.done:
+            return WorkResult(item, counted=True)
+        summary = RunSummary(
+            run_id=totals.run_id,
+            dry_run=totals.dry_run,
+            work_items=totals.finished,
+            failures=totals.failures,
+            config_calls=totals.config_calls,
+            records_read=totals.records_read,
+            counts=dict(totals.counts),
+            started_at=totals.started_at,
+            finished_at=self.clock.now(),
+        )
+        closed = self.ledger.close(summary)
+        return WorkResult(item, counted=True, summary=summary if closed else None)
+
+    def _request(self, item: SweepWork) -> SweepRequest:
+        return SweepRequest(
+            run_id=item.run_id, accounts=item.accounts, regions=item.regions, dry_run=item.dry_run
+        )
+
+    def _plan_segment(self, item: SweepWork) -> RunDelta:
+        tally = Tally()
+        rules = {r.rule_id: r for r in self.rules.list_rules()}
+        records = self.table.scan_open_segment(
+            item.segment, item.total_segments, self.settings.page_size, tally.unreadable.append
+        )
+        plan = self.sweep.classify(records, rules, self._request(item), tally)
+        pieces: list[tuple[GroupKey, list[WorkItem]]] = [
+            (group, piece)
+            for group in sorted(plan.groups)
+            for piece in split(plan.groups[group], self.settings.chunk_records)
+        ]
+        planned = self.ledger.plan(item.run_id, item.item_id, len(pieces))
+        if planned != len(pieces):
+            # A retry: as many chunks as the first attempt planned, with the same ids.
+            flat = [(group, work) for group, piece in pieces for work in piece]
+            pieces = [
+                (part[0][0] if part else GroupKey("", "", ""), [w for _, w in part])
+                for part in split(flat, 1, planned)
+            ]
+        self.queue.send(
+            [
+                SweepWork(
+                    item.run_id,
+                    f"{item.item_id}/chunk-{index}",
+                    WorkKind.CHUNK,
+                    item.dry_run,
+                    group=group,
+                    keys=tuple(w.record.record_key for w in piece),
+                    accounts=item.accounts,
+                    regions=item.regions,
+                )
+                for index, (group, piece) in enumerate(pieces)
+            ]
+        )
+        return RunDelta(_counts(tally), records_read=plan.scanned)
+
+    def _settle_chunk(self, item: SweepWork) -> RunDelta:
+        tally = Tally()
+        rules = {r.rule_id: r for r in self.rules.list_rules()}
+        current = [r for k in item.keys if (r := self.store.get(k)) is not None]
+        open_records = [r for r in current if not r.is_closed]
+        for _ in range(len(item.keys) - len(open_records)):
+            # Closed (or gone) since it was planned: by the event path, or by an earlier
+            # attempt of this item; either way nothing is left to write.
+            tally.counts[SweepOutcome.DUPLICATE] += 1
+        plan = self.sweep.classify(open_records, rules, self._request(item), tally)
+        trigger = Trigger(item.run_id, reconciled=True)
+        for group in sorted(plan.groups):
+            if not self.sweep.sweep_items(group, plan.groups[group], trigger, item.dry_run, tally):
+                raise WorkFailed("the worker's time budget ran out")
+        if tally.failures:
+            raise WorkFailed("; ".join(f"{f.group.cursor}: {f.reason}" for f in tally.failures))
+        return RunDelta(_counts(tally), config_calls=tally.config_calls, records_read=len(current))
+
+
+def _counts(tally: Tally) -> dict[str, int]:
+    return {outcome.value: n for outcome, n in Counter(tally.counts).items() if n}
