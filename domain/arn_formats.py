@@ -3,7 +3,9 @@
 One table, built from AWS's documented ARN formats: "Actions, resources, and condition keys
 for AWS services" in the Service Authorization Reference
 (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html),
-one page per service, "Resource types defined by ..." table; the types are those of "Supported
+one page per service, "Resource types defined by ..." table, at
+``https://docs.aws.amazon.com/service-authorization/latest/reference/list_<service>.html``
+(written ``.../reference/list_<service>.html`` below); the types are those of "Supported
 Resource Types for AWS Config"
 (https://docs.aws.amazon.com/config/latest/developerguide/resource-config-reference.html).
 
@@ -37,7 +39,9 @@ def _f(service: str, prefix: str = "", *, path: bool = False) -> ArnFormat:
 
 
 ARN_FORMATS: dict[str, ArnFormat] = {
-    # Amazon EC2 (arn:${Partition}:ec2:${Region}:${Account}:<type>/<id>)
+    # Amazon EC2 (arn:${Partition}:ec2:${Region}:${Account}:<type>/<id>), "Actions, resources,
+    # and condition keys for Amazon EC2", .../reference/list_amazonec2.html: e.g.
+    # security-group/${SecurityGroupId}. Config's resourceId is the ID (sg-..., vpc-...).
     "AWS::EC2::Instance": _f("ec2", "instance/"),
     "AWS::EC2::SecurityGroup": _f("ec2", "security-group/"),
     "AWS::EC2::Volume": _f("ec2", "volume/"),
@@ -64,7 +68,14 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     "AWS::EC2::PrefixList": _f("ec2", "prefix-list/"),
     # Amazon S3 (arn:${Partition}:s3:::${BucketName})
     "AWS::S3::Bucket": _f("s3"),
-    # IAM (arn:${Partition}:iam::${Account}:<type>/${Path}${Name})
+    # IAM (arn:${Partition}:iam::${Account}:<type>/${Path}${Name}), "Actions, resources, and
+    # condition keys for AWS Identity and Access Management (IAM)",
+    # .../reference/list_awsidentityandaccessmanagementiam.html. Config's resourceId is the
+    # unique ID (AROA..., AIDA..., AGPA..., ANPA...), the name is its resourceName. "IAM user,
+    # group, role, and policy names must be unique within the account. Names are not
+    # distinguished by case" (IAM API Reference, CreatePolicy / CreateRole: PolicyName,
+    # RoleName): so the last path segment names one resource; a name differing only in case
+    # is not matched (a missed close, never a wrong one).
     "AWS::IAM::Role": _f("iam", "role/", path=True),
     "AWS::IAM::User": _f("iam", "user/", path=True),
     "AWS::IAM::Group": _f("iam", "group/", path=True),
@@ -128,7 +139,9 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon OpenSearch Service
     "AWS::OpenSearch::Domain": _f("es", "domain/"),
     "AWS::Elasticsearch::Domain": _f("es", "domain/"),
-    # AWS Step Functions
+    # AWS Step Functions (arn:partition:states:region:account-id:stateMachine:myStateMachine,
+    # Step Functions API Reference, DescribeStateMachine; a qualified ARN ``...:PROD`` or
+    # ``.../mapStateLabel`` names a version, alias or map state: it does not match.)
     "AWS::StepFunctions::StateMachine": _f("states", "stateMachine:"),
     # Amazon EventBridge
     "AWS::Events::Rule": _f("events", "rule/"),
@@ -140,10 +153,15 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon SageMaker
     "AWS::SageMaker::NotebookInstance": _f("sagemaker", "notebook-instance/"),
     # AWS Backup
+    # (arn:aws:backup:us-east-1:123456789012:backup-vault:aBackupVault, AWS Backup API
+    # Reference, BackupJob.BackupVaultArn.) Backup plans are left to the recorded ARN: the
+    # same reference shows ``plan:<id>`` where the authorization reference shows
+    # ``backup-plan:<id>``.
     "AWS::Backup::BackupVault": _f("backup", "backup-vault:"),
-    "AWS::Backup::BackupPlan": _f("backup", "backup-plan:"),
     # AWS CodeBuild / CodePipeline
     "AWS::CodeBuild::Project": _f("codebuild", "project/"),
+    # (arn:${Partition}:codepipeline:${Region}:${Account}:${PipelineName}, "Actions,
+    # resources, and condition keys for AWS CodePipeline", .../reference/list_awscodepipeline.html)
     "AWS::CodePipeline::Pipeline": _f("codepipeline"),
     # Amazon Route 53 (global)
     "AWS::Route53::HostedZone": _f("route53", "hostedzone/"),
