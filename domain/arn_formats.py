@@ -32,10 +32,12 @@ class ArnFormat:
     prefix: str
     path: bool = False
     """True when a path may sit between the prefix and the name (IAM: ``role/team/app``)."""
+    suffix: str = ""
+    """A trailing part the ARN may carry after the name (a log group's ``:*``)."""
 
 
-def _f(service: str, prefix: str = "", *, path: bool = False) -> ArnFormat:
-    return ArnFormat(service, prefix, path)
+def _f(service: str, prefix: str = "", *, path: bool = False, suffix: str = "") -> ArnFormat:
+    return ArnFormat(service, prefix, path, suffix)
 
 
 ARN_FORMATS: dict[str, ArnFormat] = {
@@ -80,9 +82,12 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     "AWS::IAM::User": _f("iam", "user/", path=True),
     "AWS::IAM::Group": _f("iam", "group/", path=True),
     "AWS::IAM::Policy": _f("iam", "policy/", path=True),
-    # AWS Lambda
+    # AWS Lambda (function:<name>; a qualified ``function:<name>:<alias>`` does not match)
     "AWS::Lambda::Function": _f("lambda", "function:"),
-    # Amazon RDS
+    # Amazon RDS (arn:aws:rds:<region>:<account>:<resourcetype>:<name>, "Constructing an ARN for
+    # Amazon RDS", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.ARN.Constructing.html:
+    # db:my-mysql-instance-1, cluster:my-aurora-cluster-1, es:my-subscription). Config's
+    # resourceId of a DB instance is its DbiResourceId (db-...), the identifier its name.
     "AWS::RDS::DBInstance": _f("rds", "db:"),
     "AWS::RDS::DBCluster": _f("rds", "cluster:"),
     "AWS::RDS::DBSnapshot": _f("rds", "snapshot:"),
@@ -99,20 +104,28 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     "AWS::SNS::Topic": _f("sns"),
     # Amazon SQS (arn:${Partition}:sqs:${Region}:${Account}:${QueueName})
     "AWS::SQS::Queue": _f("sqs"),
-    # AWS KMS
+    # AWS KMS (Key ARN arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab,
+    # Alias ARN arn:aws:kms:us-east-2:111122223333:alias/ExampleAlias: AWS KMS API Reference,
+    # DescribeKey, KeyId)
     "AWS::KMS::Key": _f("kms", "key/"),
     "AWS::KMS::Alias": _f("kms", "alias/"),
-    # Amazon ECS
+    # Amazon ECS (arn:aws:ecs:us-east-1:111122223333:task-definition/TaskFamilyName:2, Amazon ECS
+    # API Reference, RunTask, taskDefinition)
     "AWS::ECS::Cluster": _f("ecs", "cluster/"),
     "AWS::ECS::TaskDefinition": _f("ecs", "task-definition/"),
     # Amazon EKS
     "AWS::EKS::Cluster": _f("eks", "cluster/"),
     # AWS CloudTrail
     "AWS::CloudTrail::Trail": _f("cloudtrail", "trail/"),
-    # Amazon CloudWatch Logs
-    "AWS::Logs::LogGroup": _f("logs", "log-group:"),
-    # AWS Secrets Manager (the secret's name plus a random suffix; Config's ID is the ARN)
-    "AWS::SecretsManager::Secret": _f("secretsmanager", "secret:"),
+    # Amazon CloudWatch Logs (arn:aws:logs:region:account-id:log-group:log_group_name, Amazon
+    # Route 53 API Reference, CreateQueryLoggingConfig; DescribeLogGroups and Step Functions'
+    # CloudWatchLogsLogGroup add ``:*``). A log group's name holds no ``:``, so ``:*`` is
+    # never part of it.
+    "AWS::Logs::LogGroup": _f("logs", "log-group:", suffix=":*"),
+    # AWS Secrets Manager: no entry. "The ARN includes the name of the secret followed by six
+    # random characters" (Secrets Manager API Reference, CreateSecret), so ``secret:<name>``
+    # is no secret's ARN, and a secret re-created under the same name has another one. A key
+    # matches only as the full ARN (Config's resourceId, or the recorded ARN).
     # Amazon ECR
     "AWS::ECR::Repository": _f("ecr", "repository/"),
     # Amazon EFS
@@ -122,7 +135,9 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     "AWS::CloudWatch::Alarm": _f("cloudwatch", "alarm:"),
     # AWS CloudFormation
     "AWS::CloudFormation::Stack": _f("cloudformation", "stack/"),
-    # Amazon API Gateway (arn:${Partition}:apigateway:${Region}::/restapis/${RestApiId})
+    # Amazon API Gateway (arn:partition:apigateway:region::/restapis/api-id and
+    # ...::/apis/api-id: "API Gateway Amazon Resource Name (ARN) reference",
+    # https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html)
     "AWS::ApiGateway::RestApi": _f("apigateway", "/restapis/"),
     "AWS::ApiGatewayV2::Api": _f("apigateway", "/apis/"),
     # Amazon CloudFront (global)
@@ -131,10 +146,9 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon Kinesis
     "AWS::Kinesis::Stream": _f("kinesis", "stream/"),
     "AWS::KinesisFirehose::DeliveryStream": _f("firehose", "deliverystream/"),
-    # Amazon ElastiCache
-    "AWS::ElastiCache::CacheCluster": _f("elasticache", "cluster:"),
-    "AWS::ElastiCache::ReplicationGroup": _f("elasticache", "replicationgroup:"),
-    # Amazon Redshift
+    # Amazon ElastiCache: left to the recorded ARN (no documented example found to pin).
+    # Amazon Redshift (arn:aws:redshift:us-east-2:123456789:cluster:t1, Amazon Redshift API
+    # Reference, TaggedResource.ResourceName)
     "AWS::Redshift::Cluster": _f("redshift", "cluster:"),
     # Amazon OpenSearch Service
     "AWS::OpenSearch::Domain": _f("es", "domain/"),

@@ -137,6 +137,8 @@ def key_matches(
     if not arn.resource.startswith(shape.prefix):
         return False
     rest = arn.resource[len(shape.prefix) :]
+    if shape.suffix and rest.endswith(shape.suffix):
+        rest = rest[: -len(shape.suffix)]
     if shape.path:
         rest = rest.rsplit("/", 1)[-1]
     return bool(rest) and resource.is_named(rest)

@@ -13,6 +13,18 @@ Sources (the "Resource types defined by ..." table of each page):
   (``arn:${Partition}:codepipeline:${Region}:${Account}:${PipelineName}``).
 - AWS Backup API Reference, BackupJob.BackupVaultArn:
   ``arn:aws:backup:us-east-1:123456789012:backup-vault:aBackupVault``.
+- "Constructing an ARN for Amazon RDS",
+  https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.ARN.Constructing.html
+  (``arn:aws:rds:us-east-2:123456789012:db:my-mysql-instance-1``).
+- "API Gateway Amazon Resource Name (ARN) reference",
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+  (``arn:partition:apigateway:region::/apis/api-id``).
+- AWS KMS API Reference, DescribeKey, KeyId (key and alias ARNs); Amazon ECS API Reference,
+  RunTask (``task-definition/TaskFamilyName:2``); Amazon Redshift API Reference,
+  TaggedResource (``cluster:t1``); Secrets Manager API Reference, CreateSecret ("the name of
+  the secret followed by six random characters"); Amazon Route 53 API Reference,
+  CreateQueryLoggingConfig (``log-group:log_group_name``) and Step Functions'
+  CloudWatchLogsLogGroup ("must end with ``:*``").
 - AWS Step Functions API Reference, DescribeStateMachine:
   ``arn:partition:states:region:account-id:stateMachine:myStateMachine`` (unqualified) and
   ``...:stateMachine:myStateMachine/mapStateLabel`` (a map state, not the state machine).
@@ -70,6 +82,49 @@ def _matches(key: str, kind: str, resource_id: str, name: str | None = None) -> 
             f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:other",
             "myStateMachine",
         ),
+        (
+            f"arn:aws:rds:{REGION}:{ACCOUNT}:db:my-mysql-instance-1",
+            "AWS::RDS::DBInstance",
+            "db-ABCDEFGHIJKL",
+            "my-mysql-instance-1",
+        ),
+        (
+            f"arn:aws:apigateway:{REGION}::/apis/a1b2c3",
+            "AWS::ApiGatewayV2::Api",
+            "a1b2c3",
+            "web",
+        ),
+        (
+            f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3",
+            "AWS::ApiGateway::RestApi",
+            "a1b2c3",
+            "web",
+        ),
+        (
+            f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "AWS::KMS::Key",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            None,
+        ),
+        (
+            f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/TaskFamilyName:2",
+            "AWS::ECS::TaskDefinition",
+            "TaskFamilyName:2",
+            None,
+        ),
+        (f"arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:t1", "AWS::Redshift::Cluster", "t1", None),
+        (
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/my/group",
+            "AWS::Logs::LogGroup",
+            "/aws/my/group",
+            None,
+        ),
+        (
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/my/group:*",
+            "AWS::Logs::LogGroup",
+            "/aws/my/group",
+            None,
+        ),
     ],
 )
 def test_documented_arns_name_their_resource(
@@ -117,6 +172,51 @@ def test_documented_arns_name_their_resource(
         ),
         # Another service's resource of the same name.
         (f"arn:aws:sns:{REGION}:{ACCOUNT}:release", "AWS::CodePipeline::Pipeline", "release", None),
+        # A key ARN does not name an alias, nor an alias ARN a key.
+        (
+            f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/ExampleAlias",
+            "AWS::KMS::Key",
+            "ExampleAlias",
+            None,
+        ),
+        # Another revision of the task definition.
+        (
+            f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/TaskFamilyName:2",
+            "AWS::ECS::TaskDefinition",
+            "TaskFamilyName:20",
+            None,
+        ),
+        # An RDS cluster and a Redshift cluster of the same name.
+        (f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:t1", "AWS::Redshift::Cluster", "t1", None),
+        (f"arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:t1", "AWS::RDS::DBCluster", "c-1", "t1"),
+        # Only ``:*`` may follow a log group's name, and only once.
+        (
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/my/group:*:*",
+            "AWS::Logs::LogGroup",
+            "/aws/my/group",
+            None,
+        ),
+        (
+            f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/my/group:log-stream:s",
+            "AWS::Logs::LogGroup",
+            "/aws/my/group",
+            None,
+        ),
+        # A secret's ARN carries six random characters after the name: the name alone is
+        # not the secret (a re-created secret of the same name has another ARN).
+        (
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-pass",
+            "AWS::SecretsManager::Secret",
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-pass-AbCdEf",
+            "db-pass",
+        ),
+        # A stage of the API is not the API.
+        (
+            f"arn:aws:apigateway:{REGION}::/apis/a1b2c3/stages/prod",
+            "AWS::ApiGatewayV2::Api",
+            "a1b2c3",
+            None,
+        ),
         # A backup plan has no entry: only its recorded ARN (or an ARN ID) matches it.
         (
             f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:8F81F553",
@@ -130,8 +230,21 @@ def test_near_misses_do_not_match(key: str, kind: str, resource_id: str, name: s
     assert not _matches(key, kind, resource_id, name)
 
 
+def test_a_secret_matches_by_its_full_arn() -> None:
+    arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:db-pass-AbCdEf"
+    kind = "AWS::SecretsManager::Secret"
+    assert _matches(arn, kind, arn, "db-pass")
+    assert not _matches(arn[:-1], kind, arn, "db-pass")
+
+
 def test_only_confirmed_types_are_in_the_table() -> None:
-    assert "AWS::Backup::BackupPlan" not in ARN_FORMATS
+    for kind in (
+        "AWS::Backup::BackupPlan",
+        "AWS::SecretsManager::Secret",
+        "AWS::ElastiCache::CacheCluster",
+        "AWS::ElastiCache::ReplicationGroup",
+    ):
+        assert kind not in ARN_FORMATS
     assert len(ARN_FORMATS) >= 60
 
 
