@@ -109,10 +109,12 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # DescribeKey, KeyId)
     "AWS::KMS::Key": _f("kms", "key/"),
     "AWS::KMS::Alias": _f("kms", "alias/"),
-    # Amazon ECS (arn:aws:ecs:us-east-1:111122223333:task-definition/TaskFamilyName:2, Amazon ECS
-    # API Reference, RunTask, taskDefinition)
+    # Amazon ECS (arn:aws:ecs:us-west-2:123456789123:cluster/my-cluster; task definitions are
+    # arn:aws:ecs:us-east-1:111122223333:task-definition/TaskFamilyName:2, Amazon ECS API
+    # Reference, RunTask, taskDefinition)
     "AWS::ECS::Cluster": _f("ecs", "cluster/"),
-    "AWS::ECS::TaskDefinition": _f("ecs", "task-definition/"),
+    # No task definition entry: its ARN ends ``<family>:<revision>``, and ``<family>`` alone
+    # (a name every revision shares) must never name one deleted revision.
     # Amazon EKS
     "AWS::EKS::Cluster": _f("eks", "cluster/"),
     # AWS CloudTrail
@@ -133,8 +135,9 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     "AWS::EFS::AccessPoint": _f("elasticfilesystem", "access-point/"),
     # Amazon CloudWatch
     "AWS::CloudWatch::Alarm": _f("cloudwatch", "alarm:"),
-    # AWS CloudFormation
-    "AWS::CloudFormation::Stack": _f("cloudformation", "stack/"),
+    # AWS CloudFormation: no entry. A stack's ARN is ``stack/<name>/<unique id>``, so
+    # ``stack/<name>`` is no stack's ARN and would also name a stack re-created under that
+    # name; a key matches only as the full ARN (Config's resourceId, or the recorded ARN).
     # Amazon API Gateway (arn:partition:apigateway:region::/restapis/api-id and
     # ...::/apis/api-id: "API Gateway Amazon Resource Name (ARN) reference",
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html)
@@ -158,7 +161,8 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # ``.../mapStateLabel`` names a version, alias or map state: it does not match.)
     "AWS::StepFunctions::StateMachine": _f("states", "stateMachine:"),
     # Amazon EventBridge
-    "AWS::Events::Rule": _f("events", "rule/"),
+    # No rule entry: a rule on a custom bus is ``rule/<bus>/<name>``, and rule names are
+    # unique per bus only, so ``rule/<name>`` (the default bus) must not name another bus's.
     "AWS::Events::EventBus": _f("events", "event-bus/"),
     # AWS Certificate Manager
     "AWS::ACM::Certificate": _f("acm", "certificate/"),

@@ -107,10 +107,10 @@ def _matches(key: str, kind: str, resource_id: str, name: str | None = None) -> 
             None,
         ),
         (
-            f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/TaskFamilyName:2",
-            "AWS::ECS::TaskDefinition",
-            "TaskFamilyName:2",
-            None,
+            f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/my-cluster",
+            "AWS::ECS::Cluster",
+            "c",
+            "my-cluster",
         ),
         (f"arn:aws:redshift:{REGION}:{ACCOUNT}:cluster:t1", "AWS::Redshift::Cluster", "t1", None),
         (
@@ -179,12 +179,26 @@ def test_documented_arns_name_their_resource(
             "ExampleAlias",
             None,
         ),
-        # Another revision of the task definition.
+        # A task definition's family is shared by all its revisions.
         (
-            f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/TaskFamilyName:2",
+            f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/TaskFamilyName",
             "AWS::ECS::TaskDefinition",
-            "TaskFamilyName:20",
-            None,
+            "TaskFamilyName:2",
+            "TaskFamilyName",
+        ),
+        # A stack's ARN ends with a unique ID: its name alone is no stack's ARN.
+        (
+            f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/web",
+            "AWS::CloudFormation::Stack",
+            f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/web/1a2b3c4d",
+            "web",
+        ),
+        # A default-bus rule does not name a custom bus's rule of the same name.
+        (
+            f"arn:aws:events:{REGION}:{ACCOUNT}:rule/nightly",
+            "AWS::Events::Rule",
+            "orders|nightly",
+            "nightly",
         ),
         # An RDS cluster and a Redshift cluster of the same name.
         (f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:t1", "AWS::Redshift::Cluster", "t1", None),
@@ -241,6 +255,9 @@ def test_only_confirmed_types_are_in_the_table() -> None:
     for kind in (
         "AWS::Backup::BackupPlan",
         "AWS::SecretsManager::Secret",
+        "AWS::CloudFormation::Stack",
+        "AWS::ECS::TaskDefinition",
+        "AWS::Events::Rule",
         "AWS::ElastiCache::CacheCluster",
         "AWS::ElastiCache::ReplicationGroup",
     ):
