@@ -34,41 +34,52 @@ class ArnFormat:
     """True when a path may sit between the prefix and the name (IAM: ``role/team/app``)."""
     suffix: str = ""
     """A trailing part the ARN may carry after the name (a log group's ``:*``)."""
+    by_id: bool = False
+    """True when the ARN carries the resource's ID, never its name: the part after the
+    prefix must then equal Config's resourceId. Names of these types need not be unique
+    (security groups named ``web`` in two VPCs, hosted zones of one domain), so a name in
+    the ARN's place must not name one of them."""
 
 
 def _f(service: str, prefix: str = "", *, path: bool = False, suffix: str = "") -> ArnFormat:
     return ArnFormat(service, prefix, path, suffix)
 
 
+def _id(service: str, prefix: str) -> ArnFormat:
+    return ArnFormat(service, prefix, by_id=True)
+
+
 ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon EC2 (arn:${Partition}:ec2:${Region}:${Account}:<type>/<id>), "Actions, resources,
     # and condition keys for Amazon EC2", .../reference/list_amazonec2.html: e.g.
     # security-group/${SecurityGroupId}. Config's resourceId is the ID (sg-..., vpc-...).
-    "AWS::EC2::Instance": _f("ec2", "instance/"),
-    "AWS::EC2::SecurityGroup": _f("ec2", "security-group/"),
-    "AWS::EC2::Volume": _f("ec2", "volume/"),
-    "AWS::EC2::VPC": _f("ec2", "vpc/"),
-    "AWS::EC2::Subnet": _f("ec2", "subnet/"),
-    "AWS::EC2::NetworkInterface": _f("ec2", "network-interface/"),
-    "AWS::EC2::NetworkAcl": _f("ec2", "network-acl/"),
-    "AWS::EC2::RouteTable": _f("ec2", "route-table/"),
-    "AWS::EC2::InternetGateway": _f("ec2", "internet-gateway/"),
-    "AWS::EC2::NatGateway": _f("ec2", "natgateway/"),
-    "AWS::EC2::EIP": _f("ec2", "elastic-ip/"),
-    "AWS::EC2::CustomerGateway": _f("ec2", "customer-gateway/"),
-    "AWS::EC2::VPNGateway": _f("ec2", "vpn-gateway/"),
-    "AWS::EC2::VPNConnection": _f("ec2", "vpn-connection/"),
-    "AWS::EC2::VPCEndpoint": _f("ec2", "vpc-endpoint/"),
-    "AWS::EC2::VPCPeeringConnection": _f("ec2", "vpc-peering-connection/"),
-    "AWS::EC2::TransitGateway": _f("ec2", "transit-gateway/"),
-    "AWS::EC2::TransitGatewayAttachment": _f("ec2", "transit-gateway-attachment/"),
-    "AWS::EC2::TransitGatewayRouteTable": _f("ec2", "transit-gateway-route-table/"),
-    "AWS::EC2::LaunchTemplate": _f("ec2", "launch-template/"),
-    "AWS::EC2::FlowLog": _f("ec2", "vpc-flow-log/"),
-    "AWS::EC2::DHCPOptions": _f("ec2", "dhcp-options/"),
-    "AWS::EC2::EgressOnlyInternetGateway": _f("ec2", "egress-only-internet-gateway/"),
-    "AWS::EC2::PrefixList": _f("ec2", "prefix-list/"),
-    # Amazon S3 (arn:${Partition}:s3:::${BucketName})
+    "AWS::EC2::Instance": _id("ec2", "instance/"),
+    "AWS::EC2::SecurityGroup": _id("ec2", "security-group/"),
+    "AWS::EC2::Volume": _id("ec2", "volume/"),
+    "AWS::EC2::VPC": _id("ec2", "vpc/"),
+    "AWS::EC2::Subnet": _id("ec2", "subnet/"),
+    "AWS::EC2::NetworkInterface": _id("ec2", "network-interface/"),
+    "AWS::EC2::NetworkAcl": _id("ec2", "network-acl/"),
+    "AWS::EC2::RouteTable": _id("ec2", "route-table/"),
+    "AWS::EC2::InternetGateway": _id("ec2", "internet-gateway/"),
+    "AWS::EC2::NatGateway": _id("ec2", "natgateway/"),
+    "AWS::EC2::EIP": _id("ec2", "elastic-ip/"),
+    "AWS::EC2::CustomerGateway": _id("ec2", "customer-gateway/"),
+    "AWS::EC2::VPNGateway": _id("ec2", "vpn-gateway/"),
+    "AWS::EC2::VPNConnection": _id("ec2", "vpn-connection/"),
+    "AWS::EC2::VPCEndpoint": _id("ec2", "vpc-endpoint/"),
+    "AWS::EC2::VPCPeeringConnection": _id("ec2", "vpc-peering-connection/"),
+    "AWS::EC2::TransitGateway": _id("ec2", "transit-gateway/"),
+    "AWS::EC2::TransitGatewayAttachment": _id("ec2", "transit-gateway-attachment/"),
+    "AWS::EC2::TransitGatewayRouteTable": _id("ec2", "transit-gateway-route-table/"),
+    "AWS::EC2::LaunchTemplate": _id("ec2", "launch-template/"),
+    "AWS::EC2::FlowLog": _id("ec2", "vpc-flow-log/"),
+    "AWS::EC2::DHCPOptions": _id("ec2", "dhcp-options/"),
+    "AWS::EC2::EgressOnlyInternetGateway": _id("ec2", "egress-only-internet-gateway/"),
+    "AWS::EC2::PrefixList": _id("ec2", "prefix-list/"),
+    # Amazon S3 (arn:aws:s3:::bucket_name, objects arn:aws:s3:::bucket_name/key_name: "An
+    # Amazon S3 ARN excludes the AWS Region and namespace", Amazon S3 User Guide, "Amazon S3
+    # resource ARN format"; an object's ARN does not name its bucket)
     "AWS::S3::Bucket": _f("s3"),
     # IAM (arn:${Partition}:iam::${Account}:<type>/${Path}${Name}), "Actions, resources, and
     # condition keys for AWS Identity and Access Management (IAM)",
@@ -107,7 +118,7 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # AWS KMS (Key ARN arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab,
     # Alias ARN arn:aws:kms:us-east-2:111122223333:alias/ExampleAlias: AWS KMS API Reference,
     # DescribeKey, KeyId)
-    "AWS::KMS::Key": _f("kms", "key/"),
+    "AWS::KMS::Key": _id("kms", "key/"),
     "AWS::KMS::Alias": _f("kms", "alias/"),
     # Amazon ECS (arn:aws:ecs:us-west-2:123456789123:cluster/my-cluster; task definitions are
     # arn:aws:ecs:us-east-1:111122223333:task-definition/TaskFamilyName:2, Amazon ECS API
@@ -131,8 +142,8 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon ECR
     "AWS::ECR::Repository": _f("ecr", "repository/"),
     # Amazon EFS
-    "AWS::EFS::FileSystem": _f("elasticfilesystem", "file-system/"),
-    "AWS::EFS::AccessPoint": _f("elasticfilesystem", "access-point/"),
+    "AWS::EFS::FileSystem": _id("elasticfilesystem", "file-system/"),
+    "AWS::EFS::AccessPoint": _id("elasticfilesystem", "access-point/"),
     # Amazon CloudWatch
     "AWS::CloudWatch::Alarm": _f("cloudwatch", "alarm:"),
     # AWS CloudFormation: no entry. A stack's ARN is ``stack/<name>/<unique id>``, so
@@ -141,10 +152,11 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # Amazon API Gateway (arn:partition:apigateway:region::/restapis/api-id and
     # ...::/apis/api-id: "API Gateway Amazon Resource Name (ARN) reference",
     # https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html)
-    "AWS::ApiGateway::RestApi": _f("apigateway", "/restapis/"),
-    "AWS::ApiGatewayV2::Api": _f("apigateway", "/apis/"),
-    # Amazon CloudFront (global)
-    "AWS::CloudFront::Distribution": _f("cloudfront", "distribution/"),
+    "AWS::ApiGateway::RestApi": _id("apigateway", "/restapis/"),
+    "AWS::ApiGatewayV2::Api": _id("apigateway", "/apis/"),
+    # Amazon CloudFront (arn:aws:cloudfront::123456789012:distribution/EDFDVBD632BHDS5: no
+    # region, an account; CloudFront API Reference, DistributionSummary.ARN)
+    "AWS::CloudFront::Distribution": _id("cloudfront", "distribution/"),
     # AWS WAF (regional v2 ARNs carry scope, name and id: left to the recorded ARN)
     # Amazon Kinesis
     "AWS::Kinesis::Stream": _f("kinesis", "stream/"),
@@ -165,7 +177,7 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # unique per bus only, so ``rule/<name>`` (the default bus) must not name another bus's.
     "AWS::Events::EventBus": _f("events", "event-bus/"),
     # AWS Certificate Manager
-    "AWS::ACM::Certificate": _f("acm", "certificate/"),
+    "AWS::ACM::Certificate": _id("acm", "certificate/"),
     # AWS Systems Manager
     "AWS::SSM::Document": _f("ssm", "document/"),
     # Amazon SageMaker
@@ -181,7 +193,8 @@ ARN_FORMATS: dict[str, ArnFormat] = {
     # (arn:${Partition}:codepipeline:${Region}:${Account}:${PipelineName}, "Actions,
     # resources, and condition keys for AWS CodePipeline", .../reference/list_awscodepipeline.html)
     "AWS::CodePipeline::Pipeline": _f("codepipeline"),
-    # Amazon Route 53 (global)
-    "AWS::Route53::HostedZone": _f("route53", "hostedzone/"),
+    # Amazon Route 53 (arn:${Partition}:route53:::hostedzone/${Id}: neither region nor
+    # account; Config's resourceId is the zone ID)
+    "AWS::Route53::HostedZone": _id("route53", "hostedzone/"),
     # AWS Auto Scaling: its ARN holds a random UUID; left to the recorded ARN.
 }

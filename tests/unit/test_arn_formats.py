@@ -11,6 +11,10 @@ Sources (the "Resource types defined by ..." table of each page):
 - "Actions, resources, and condition keys for AWS CodePipeline",
   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodepipeline.html
   (``arn:${Partition}:codepipeline:${Region}:${Account}:${PipelineName}``).
+- Amazon S3 User Guide, "Amazon S3 resource ARN format" (``arn:aws:s3:::bucket_name`` and
+  ``arn:aws:s3:::bucket_name/key_name``); CloudFront API Reference, DistributionSummary.ARN
+  (``arn:aws:cloudfront::123456789012:distribution/EDFDVBD632BHDS5``); Route 53 hosted zone
+  ``arn:${Partition}:route53:::hostedzone/${Id}``.
 - AWS Backup API Reference, BackupJob.BackupVaultArn:
   ``arn:aws:backup:us-east-1:123456789012:backup-vault:aBackupVault``.
 - "Constructing an ARN for Amazon RDS",
@@ -125,6 +129,19 @@ def _matches(key: str, kind: str, resource_id: str, name: str | None = None) -> 
             "/aws/my/group",
             None,
         ),
+        ("arn:aws:s3:::examplebucket", "AWS::S3::Bucket", "examplebucket", "examplebucket"),
+        (
+            f"arn:aws:cloudfront::{ACCOUNT}:distribution/EDFDVBD632BHDS5",
+            "AWS::CloudFront::Distribution",
+            "EDFDVBD632BHDS5",
+            None,
+        ),
+        (
+            "arn:aws:route53:::hostedzone/Z148QEXAMPLE8V",
+            "AWS::Route53::HostedZone",
+            "Z148QEXAMPLE8V",
+            "example.com.",
+        ),
     ],
 )
 def test_documented_arns_name_their_resource(
@@ -231,6 +248,35 @@ def test_documented_arns_name_their_resource(
             "a1b2c3",
             None,
         ),
+        # An object's ARN does not name its bucket.
+        (
+            "arn:aws:s3:::examplebucket/developers/design_info.doc",
+            "AWS::S3::Bucket",
+            "examplebucket",
+            "examplebucket",
+        ),
+        # A streaming distribution is not a distribution.
+        (
+            f"arn:aws:cloudfront::{ACCOUNT}:streaming-distribution/EDFDVBD632BHDS5",
+            "AWS::CloudFront::Distribution",
+            "EDFDVBD632BHDS5",
+            None,
+        ),
+        # A hosted zone is named by its ID, not by its domain: two zones may serve one domain.
+        (
+            "arn:aws:route53:::hostedzone/example.com.",
+            "AWS::Route53::HostedZone",
+            "Z148QEXAMPLE8V",
+            "example.com.",
+        ),
+        # A security group's ARN carries its ID: its name (not unique: one per VPC) in the
+        # ID's place names no group.
+        (
+            f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/web",
+            "AWS::EC2::SecurityGroup",
+            "sg-1",
+            "web",
+        ),
         # A backup plan has no entry: only its recorded ARN (or an ARN ID) matches it.
         (
             f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:8F81F553",
@@ -276,6 +322,13 @@ def test_no_two_types_of_a_service_share_a_resource_path() -> None:
             pytest.fail(f"{a} and {b}: an empty path next to another type of {fa.service}")
         assert not fa.prefix.startswith(fb.prefix), (a, b)
         assert not fb.prefix.startswith(fa.prefix), (a, b)
+
+
+def test_types_whose_arn_carries_the_id_match_by_id_only() -> None:
+    for kind in ("AWS::EC2::SecurityGroup", "AWS::EC2::Instance", "AWS::Route53::HostedZone"):
+        assert ARN_FORMATS[kind].by_id, kind
+    for kind in ("AWS::IAM::Role", "AWS::Lambda::Function", "AWS::S3::Bucket"):
+        assert not ARN_FORMATS[kind].by_id, kind
 
 
 def test_every_path_ends_with_its_documented_separator() -> None:
