@@ -116,8 +116,8 @@ def key_matches(
     to ask AWS Config). An ARN key is well formed, in the event's partition, account (or
     none) and region (or none), and either equals the recorded ARN or the resource ID, or
     has the service and resource path of the resource's type (`domain.arn_formats`) with
-    the resource's ID or name as its last part (only its ID, for a type whose ARN carries
-    the ID AWS assigns). Exact comparison, never a substring.
+    the resource's ID or name as its last part (its ID only, for types whose ARN carries
+    the ID: a security group's name is not unique). Exact comparison, never a substring.
     """
     if exception_format is ExceptionFormat.RESOURCE_ID:
         return resource.is_named(key)
@@ -138,10 +138,12 @@ def key_matches(
     if not arn.resource.startswith(shape.prefix):
         return False
     rest = arn.resource[len(shape.prefix) :]
+    if shape.suffix and rest.endswith(shape.suffix):
+        rest = rest[: -len(shape.suffix)]
     if shape.path:
         rest = rest.rsplit("/", 1)[-1]
     if shape.by_id:
-        return rest == resource.resource_id
+        return bool(rest) and rest == resource.resource_id
     return bool(rest) and resource.is_named(rest)
 
 
