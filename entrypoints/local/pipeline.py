@@ -54,6 +54,8 @@ from entrypoints.local.moto_aws import (
 )
 from entrypoints.local.scenario import Scenario, ScenarioEvent
 from entrypoints.local.scenario.inventory import ScenarioInventory
+from entrypoints.local.subscriber import drain as drain_queue
+from entrypoints.local.subscriber import subscribe
 
 __all__ = [
     "FILTERED",
@@ -267,7 +269,13 @@ def run_local_pipeline(
         progress.stage("Deploying the three stacks", 3)
         stack = _deploy(aws, scenario, accounts, regions, progress)
         settings = _settings(stack)
-        subscriber = _subscribe(aws, settings.events_bus) if settings.events_bus else None
+        subscriber = (
+            subscribe(
+                aws.client("events"), aws.client("sqs"), settings.events_bus, SUBSCRIBER_QUEUE
+            )
+            if settings.events_bus
+            else None
+        )
         config = ScenarioInventory(scenario)
         clients = AwsClients(aws.session, region_name=PRODUCTION_REGION, endpoint_url=aws.endpoint)
         container = build_container(
@@ -302,7 +310,7 @@ def run_local_pipeline(
                     SweepRequest(run_id=SWEEP_RUN_ID), _SweepProgress(progress)
                 )
             after = _records(store)
-            published = _received(aws, subscriber) if subscriber else ()
+            published = tuple(drain_queue(aws.client("sqs"), subscriber)) if subscriber else ()
         finally:
             lambda_handler.use_container_factory(None)
         report = LocalReport(
@@ -444,36 +452,6 @@ def _deploy(
 
 SUBSCRIBER_QUEUE = "elm-local-subscriber"
 """The queue `elm local` subscribes to ELM's own events, as another team's system would."""
-
-
-def _subscribe(aws: LocalAws, bus: str) -> str:
-    """A queue in the production account, fed by a rule on ELM's bus for ``source: elm``."""
-    sqs = aws.client("sqs")
-    events = aws.client("events")
-    url: str = sqs.create_queue(QueueName=SUBSCRIBER_QUEUE)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(
-        Name="elm-local-subscriber",
-        EventBusName=bus,
-        EventPattern=json.dumps({"source": ["elm"]}),
-    )
-    events.put_targets(
-        Rule="elm-local-subscriber", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}]
-    )
-    return url
-
-
-def _received(aws: LocalAws, url: str) -> tuple[Mapping[str, Any], ...]:
-    """Every event the subscriber queue holds, as it received them."""
-    sqs = aws.client("sqs")
-    received: list[Mapping[str, Any]] = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            received.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return tuple(received)
 
 
 def _settings(stack: ProductionStack) -> Settings:

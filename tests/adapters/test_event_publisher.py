@@ -21,6 +21,7 @@ from botocore.stub import ANY, Stubber
 
 from adapters.aws import AwsClients, EventBridgePublisher
 from application.ports import ElmEvent, ElmEventKind
+from entrypoints.local.subscriber import drain, subscribe
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -35,24 +36,7 @@ def _subscribed_queue(bus: str) -> tuple[Any, str]:
     sqs = boto3.client("sqs")
     if bus != "default":
         events.create_event_bus(Name=bus)
-    url = sqs.create_queue(QueueName="elm-events-subscriber")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(Name="elm-own", EventBusName=bus, EventPattern=json.dumps({"source": ["elm"]}))
-    events.put_targets(Rule="elm-own", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-    return sqs, url
-
-
-def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
-    bodies: list[dict[str, Any]] = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            return bodies
-        for message in got:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return sqs, subscribe(events, sqs, bus, "elm-events-subscriber")
 
 
 @pytest.mark.moto
@@ -72,7 +56,7 @@ def test_a_batch_of_23_events_reaches_a_subscribed_queue_once_each_in_calls_of_t
 
     assert failures == []
     assert sizes == [10, 10, 3]
-    received = _drain(sqs, url)
+    received = drain(sqs, url)
     assert sorted(b["detail"]["n"] for b in received) == list(range(23))
     assert {(b["source"], b["detail-type"]) for b in received} == {("elm", "Exception Closed")}
 

@@ -46,6 +46,7 @@ from domain.records import ExceptionRecord, RecordKey
 from domain.rules import Rule
 from entrypoints.composition.container import AwsModule, InMemoryModule, build_container
 from entrypoints.composition.settings import Settings
+from entrypoints.local.subscriber import drain, subscribe
 
 __all__ = ["WIRINGS", "AwsWiring", "MemoryWiring", "Wiring"]
 
@@ -324,16 +325,7 @@ class AwsWiring(_SharedSteps):
         return self._sweep(self.container())
 
     def told(self) -> list[dict[str, Any]]:
-        told: list[dict[str, Any]] = []
-        while got := self._sqs.receive_message(
-            QueueUrl=self._subscriber, MaxNumberOfMessages=10
-        ).get("Messages", []):
-            for message in got:
-                told.append(json.loads(message["Body"]))
-                self._sqs.delete_message(
-                    QueueUrl=self._subscriber, ReceiptHandle=message["ReceiptHandle"]
-                )
-        return told
+        return drain(self._sqs, self._subscriber)
 
     def container(self) -> Injector:
         """The composition root as the next delivery gets it: `AwsModule`, then the twins."""
@@ -364,13 +356,7 @@ def _subscriber_clients() -> tuple[Any, Any]:
 def _subscribe(clients: AwsClients) -> tuple[Any, str]:
     """A queue receiving every event of source ``elm`` on the default bus: its client and URL."""
     sqs, events = _subscriber_clients()
-    url = sqs.create_queue(QueueName="elm-events-subscriber")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(Name="elm-own-events", EventPattern=json.dumps({"source": ["elm"]}))
-    events.put_targets(Rule="elm-own-events", Targets=[{"Id": "subscriber", "Arn": arn}])
-    return sqs, url
+    return sqs, subscribe(events, sqs, "default", "elm-events-subscriber")
 
 
 WIRINGS: dict[str, Callable[[], Wiring]] = {"memory": MemoryWiring, "aws": AwsWiring}

@@ -8,7 +8,6 @@ does not fail single PutEvents entries (see tests/adapters/test_event_publisher.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from adapters.aws import AwsClients
 from entrypoints import lambda_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings
+from entrypoints.local.subscriber import drain, subscribe
 from tests.entrypoints.test_lambda_handler import _emf_counts
 from tests.event_schema import check_documented
 
@@ -36,28 +36,14 @@ def subscriber(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> It
     events = emulated_aws.session.client("events")
     sqs = emulated_aws.session.client("sqs")
     events.create_event_bus(Name=BUS)
-    url = sqs.create_queue(QueueName="elm-subscriber")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(Name="elm-all", EventBusName=BUS, EventPattern=json.dumps({"source": ["elm"]}))
-    events.put_targets(Rule="elm-all", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
+    url = subscribe(events, sqs, BUS, "elm-subscriber")
     lambda_handler.use_container_factory(
         lambda: build_container(
             AwsModule(Settings.from_env(os.environ), clients=AwsClients(emulated_aws.session))
         )
     )
-    yield lambda: _drain(sqs, url)
+    yield lambda: drain(sqs, url)
     lambda_handler.use_container_factory(None)
-
-
-def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
-    bodies: list[dict[str, Any]] = []
-    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in got:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
 
 
 def test_each_close_reaches_the_subscribed_queue_exactly_once(

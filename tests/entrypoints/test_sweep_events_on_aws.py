@@ -15,7 +15,6 @@ tests/adapters/test_event_publisher.py covers those with a stubbed client).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints import sweep_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings
+from entrypoints.local.subscriber import drain, subscribe
 from tests.entrypoints.test_sweep_handler_on_aws import ScheduledContext
 from tests.event_schema import check_documented
 
@@ -65,12 +65,7 @@ def subscriber(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> It
     events = emulated_aws.session.client("events")
     sqs = emulated_aws.session.client("sqs")
     events.create_event_bus(Name=BUS)
-    url = sqs.create_queue(QueueName="elm-sweep-subscriber")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(Name="elm-all", EventBusName=BUS, EventPattern=json.dumps({"source": ["elm"]}))
-    events.put_targets(Rule="elm-all", EventBusName=BUS, Targets=[{"Id": "q", "Arn": arn}])
+    url = subscribe(events, sqs, BUS, "elm-sweep-subscriber")
     sweep_handler.use_container_factory(
         lambda: build_container(
             AwsModule(Settings.from_env(os.environ), clients=AwsClients(emulated_aws.session))
@@ -79,18 +74,9 @@ def subscriber(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> It
     handler = sweep_handler.logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     previous = handler.setStream(io.StringIO())  # the sweep's log line: other tests check it
-    yield lambda: _drain(sqs, url)
+    yield lambda: drain(sqs, url)
     handler.setStream(previous)
     sweep_handler.use_container_factory(None)
-
-
-def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
-    bodies: list[dict[str, Any]] = []
-    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in got:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
 
 
 @pytest.mark.moto
