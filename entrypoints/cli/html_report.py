@@ -60,10 +60,7 @@ def local_page(report: LocalReport, elapsed: float) -> RunPage:
     sweep = None
     if report.sweep is not None:
         sweep = _sweep_counts(report.sweep)
-        for note in report.sweep.changes:
-            if note.outcome in (SweepOutcome.CLOSED, SweepOutcome.MEMBER_DELETED):
-                rule = note.rule_name or f"rule {note.record_key.rule_id}"
-                changes[(note.record_key.account_id, rule)] += 1
+        changes.update(_sweep_changes(report.sweep))
     return RunPage(
         title=f"elm local: {report.scenario.source}",
         subtitle=(
@@ -79,11 +76,7 @@ def local_page(report: LocalReport, elapsed: float) -> RunPage:
 
 def sweep_page(report: SweepReport, where: str) -> RunPage:
     """The page of an `elm reconcile` run."""
-    changes: Counter[tuple[str, str]] = Counter()
-    for note in report.changes:
-        if note.outcome in (SweepOutcome.CLOSED, SweepOutcome.MEMBER_DELETED):
-            rule = note.rule_name or f"rule {note.record_key.rule_id}"
-            changes[(note.record_key.account_id, rule)] += 1
+    changes = _sweep_changes(report)
     counts = _sweep_counts(report)
     return RunPage(
         title=f"elm reconcile: {report.run_id}",
@@ -116,6 +109,15 @@ def write_report(page: RunPage, path: Path) -> None:
     except OSError as error:
         raise fail(f"--report {path}: {error.strerror or error}") from None
     typer.echo(f"HTML report written to {path}", err=True)
+
+
+def _sweep_changes(report: SweepReport) -> Counter[tuple[str, str]]:
+    """(account, rule) → records the sweep closed or advanced there."""
+    return Counter(
+        (note.record_key.account_id, note.rule_name or f"rule {note.record_key.rule_id}")
+        for note in report.changes
+        if note.outcome in (SweepOutcome.CLOSED, SweepOutcome.MEMBER_DELETED)
+    )
 
 
 def _sweep_counts(report: SweepReport) -> dict[str, int]:
