@@ -29,6 +29,7 @@ __all__ = [
     "ELM_RULES",
     "REF_EXCEPTIONS",
     "REF_RULES",
+    "counted_moto",
     "elm_adapters_available",
     "elm_use_case",
     "emulated_aws",
@@ -64,21 +65,16 @@ def elm_adapters_available() -> str | None:
 
 
 @contextmanager
-def emulated_aws(dataset: Dataset, *, indexed: bool = True) -> Iterator[None]:
-    """moto in-process, its tables indexed (unless told not to; see `indexed_tables`), and
-    Config answering for ``dataset``."""
+def counted_moto() -> Iterator[None]:
+    """moto in-process with fake credentials, every client made inside it counted."""
     from moto import mock_aws
 
-    install_counting()
+    install_counting()  # before any client is made: the counter sees only clients made after it
     saved = {k: os.environ.get(k) for k in _FAKE_CREDENTIALS}
     os.environ.update(_FAKE_CREDENTIALS)
     boto3.DEFAULT_SESSION = None
     try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(mock_aws())
-            if indexed:
-                stack.enter_context(indexed_tables())
-            stack.enter_context(config_answers(dataset))
+        with mock_aws():
             yield
     finally:
         for key, value in saved.items():
@@ -87,6 +83,18 @@ def emulated_aws(dataset: Dataset, *, indexed: bool = True) -> Iterator[None]:
             else:
                 os.environ[key] = value
         boto3.DEFAULT_SESSION = None
+
+
+@contextmanager
+def emulated_aws(dataset: Dataset, *, indexed: bool = True) -> Iterator[None]:
+    """moto in-process, its tables indexed (unless told not to; see `indexed_tables`), and
+    Config answering for ``dataset``."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(counted_moto())
+        if indexed:
+            stack.enter_context(indexed_tables())
+        stack.enter_context(config_answers(dataset))
+        yield
 
 
 def session() -> boto3.session.Session:

@@ -11,10 +11,8 @@ hooks, the partitions touched through the store, and AWS Config calls on the inv
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -25,7 +23,8 @@ from adapters.aws.dynamo_store import DynamoExceptionStore
 from adapters.aws.tables import create_tables
 from adapters.in_memory import FixedClock, InMemoryInventory
 from application.handle_change import HandleComplianceChange
-from benchmarks.counting import counting, install
+from benchmarks.aws import counted_moto
+from benchmarks.counting import counting
 from benchmarks.report import Met, Row, Section
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
@@ -156,34 +155,6 @@ def _measure(total: int, covering: int, records: int, events: int) -> _Run:
     )
 
 
-@contextlib.contextmanager
-def _moto() -> Iterator[None]:
-    from moto import mock_aws
-
-    install()  # before any client is made: the counter sees only clients made after it
-    saved = {k: os.environ.get(k) for k in _CREDENTIALS}
-    os.environ.update(_CREDENTIALS)
-    boto3.DEFAULT_SESSION = None
-    try:
-        with mock_aws():
-            yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        boto3.DEFAULT_SESSION = None
-
-
-_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
 def item_signal(total_rules: int, covering: Sequence[int], records: int, events: int) -> Section:
     """The figure: per event, partitions read (≤ rules covering the type), calls, items."""
     title = "Configuration item deletions: reads and calls per event"
@@ -198,7 +169,7 @@ def item_signal(total_rules: int, covering: Sequence[int], records: int, events:
     rows = []
     notes = []
     for count in covering:
-        with _moto():
+        with counted_moto():
             run = _measure(total_rules, count, records, events)
         ok = run.max_partitions <= count and "Scan" not in run.operations
         rows.append(
