@@ -7,13 +7,22 @@ its dependencies). Dependencies are pinned to the versions installed here, the o
 ran against, and installed by pip for the Lambda's platform. The zip has sorted entries, fixed
 timestamps and fixed permissions, so one source tree and one set of versions always give the
 same bytes.
+
+Where this machine has an interpreter of the runtime's Python, every module goes in as
+bytecode compiled by it instead of source (see `compile_sources`): the runtime then skips
+compiling on each cold start. Without one the package holds source, which any Python reads.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
 import csv
+import hashlib
 import io
+import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,12 +47,14 @@ __all__ = [
     "PackageReport",
     "build_lambda_zip",
     "code_zip",
+    "compile_sources",
     "runtime_modules",
+    "runtime_python",
     "runtime_requirements",
 ]
 
-LAMBDA_PYTHON = "3.14"
-"""The Lambda runtime's Python (infra/elm-status-update.yaml: `Runtime: python3.14`)."""
+LAMBDA_PYTHON = "3.13"
+"""The Lambda runtime's Python (infra/elm-status-update.yaml: `Runtime: python3.13`)."""
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 """The Lambda's platform (`Architectures: [arm64]`), for any dependency with binaries."""
 HANDLER_MODULES = ("entrypoints.lambda_handler", "entrypoints.sweep_handler")
@@ -94,6 +105,8 @@ class PackageReport:
     """The project modules packaged, by dotted name."""
     dependencies: tuple[str, ...]
     """The distributions packaged, as ``name==version``."""
+    bytecode_python: Path | None = None
+    """The interpreter that compiled the modules to bytecode; None: the package holds source."""
 
 
 def build_lambda_zip(
@@ -101,8 +114,13 @@ def build_lambda_zip(
     *,
     source_root: Path | None = None,
     handlers: Sequence[str] = HANDLER_MODULES,
+    bytecode: bool = True,
 ) -> PackageReport:
-    """Build the Lambda zip at ``output`` (its directory is created); raise `PackageError`."""
+    """Build the Lambda zip at ``output`` (its directory is created); raise `PackageError`.
+
+    With ``bytecode`` and an interpreter of the runtime's Python on this machine
+    (`runtime_python`), the modules go in as bytecode compiled by it; else as source.
+    """
     if output.is_dir():
         raise PackageError(
             f"{output} is a folder; give the zip's file name, e.g. {output / 'elm-lambda.zip'}"
@@ -120,6 +138,10 @@ def build_lambda_zip(
             if arcname in entries:
                 raise PackageError(f"{arcname} is both project code ({name}) and a dependency's")
             entries[arcname] = path.read_bytes()
+        python = runtime_python() if bytecode else None
+        if python is not None:
+            entries = compile_sources(entries, python)
+        entries = _records_of(entries)
         output.parent.mkdir(parents=True, exist_ok=True)
         # Written beside the output and renamed, so a failed build leaves no half zip.
         partial = output.with_name(output.name + ".partial")
@@ -135,6 +157,7 @@ def build_lambda_zip(
         files=len(entries),
         modules=tuple(sorted(modules)),
         dependencies=tuple(f"{name}=={version}" for name, version in pins),
+        bytecode_python=python,
     )
 
 
@@ -394,7 +417,7 @@ def _imported_only(
             if path.suffix != ".py" and path.parent not in kept_packages:
                 continue
         result[arcname] = content
-    return _records_of(result)
+    return result
 
 
 def _records_of(entries: Mapping[str, bytes]) -> dict[str, bytes]:
@@ -402,7 +425,8 @@ def _records_of(entries: Mapping[str, bytes]) -> dict[str, bytes]:
 
     A RECORD names every file its installer wrote ("Recording installed projects", Python
     Packaging User Guide); the files left out (trimmed modules, console scripts) are not
-    in the Lambda, so `importlib.metadata` must not be told they are.
+    in the Lambda, so `importlib.metadata` must not be told they are. A module packaged as
+    bytecode in place of its source is listed by its ``.pyc``, with that file's hash and size.
     """
     result = dict(entries)
     for arcname, content in entries.items():
@@ -410,10 +434,115 @@ def _records_of(entries: Mapping[str, bytes]) -> dict[str, bytes]:
         if name != "RECORD" or not folder.endswith(".dist-info") or "/" in folder:
             continue
         rows = csv.reader(io.StringIO(content.decode("utf-8")))
-        kept = [row for row in rows if row and row[0] in entries]
+        kept = []
+        for row in rows:
+            if row and row[0] in entries:
+                kept.append(row)
+            elif row and row[0].endswith(".py") and row[0] + "c" in entries:
+                kept.append(_record_row(row[0] + "c", entries[row[0] + "c"]))
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(kept)
         result[arcname] = buffer.getvalue().encode("utf-8")
+    return result
+
+
+def _record_row(arcname: str, content: bytes) -> list[str]:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=")
+    return [arcname, f"sha256={digest.decode('ascii')}", str(len(content))]
+
+
+def runtime_python() -> Path | None:
+    """An interpreter of the Lambda runtime's Python on this machine, or None.
+
+    ``python3.13`` on the PATH first, then pyenv's versions (``$PYENV_ROOT``, else
+    ``~/.pyenv``), newest patch release first; each is run once to confirm its version (a
+    pyenv shim for a version that is not selected is on the PATH but does not run).
+    """
+    candidates = []
+    on_path = shutil.which(f"python{LAMBDA_PYTHON}")
+    if on_path is not None:
+        candidates.append(Path(on_path))
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = pyenv.glob(f"versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}")
+    candidates.extend(sorted(installed, key=_patch_release, reverse=True))
+    for candidate in candidates:
+        if _version_of(candidate) == LAMBDA_PYTHON:
+            return candidate
+    return None
+
+
+def _patch_release(interpreter: Path) -> tuple[int, ...]:
+    release = interpreter.parents[1].name.removeprefix(f"{LAMBDA_PYTHON}.")
+    return tuple(int(part) for part in re.findall(r"\d+", release)[:1])
+
+
+def _version_of(interpreter: Path) -> str | None:
+    try:
+        done = subprocess.run(  # noqa: S603
+            [str(interpreter), "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+BYTECODE_OPTIMIZATION = 2
+"""``-OO``: docstrings and asserts are left out of the bytecode (the packaged code reads
+no docstring and relies on no assert)."""
+
+# Run by the runtime's interpreter: each named module compiled beside its source as a
+# legacy ``module.pyc``, the one place a sourceless import finds it.
+_COMPILE = """
+import os, py_compile, sys
+root = sys.argv[1]
+for arcname in sys.stdin.read().split():
+    source = os.path.join(root, arcname)
+    py_compile.compile(
+        source, cfile=source + "c", dfile=arcname, doraise=True, optimize=int(sys.argv[2]),
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+"""
+
+
+def compile_sources(entries: Mapping[str, bytes], python: Path) -> dict[str, bytes]:
+    """``entries`` with every ``.py`` replaced by ``.pyc`` bytecode compiled by ``python``.
+
+    Bytecode is read only by the Python version that wrote it, so ``python`` must be the
+    runtime's. Each ``module.pyc`` takes the place of ``module.py`` (compileall's ``-b``,
+    "legacy" layout): with no source beside it, the import system loads it whatever the
+    interpreter's ``-O`` level (PEP 3147, "Case 4"; `importlib.machinery.SourcelessFileLoader`).
+    Compiled with optimisation level 2 (no docstrings, no asserts) and ``-X
+    no_debug_ranges`` (line numbers kept, the column ranges of each instruction left out):
+    the smallest bytecode that still gives tracebacks their files and lines. The files are
+    named by their path in the package and carry the source's hash, not its timestamp
+    (``unchecked-hash``), so the same sources always give the same bytes.
+    """
+    sources = sorted(name for name in entries if name.endswith(".py"))
+    with tempfile.TemporaryDirectory(prefix="elm-bytecode-") as scratch:
+        root = Path(scratch)
+        for arcname in sources:
+            path = root / arcname
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(entries[arcname])
+        command = [str(python), "-I", "-X", "no_debug_ranges", "-c", _COMPILE, scratch]
+        done = subprocess.run(  # noqa: S603
+            [*command, str(BYTECODE_OPTIMIZATION)],
+            input="\n".join(sources),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            reason = lines[-1].strip() if lines else f"exit status {done.returncode}"
+            raise PackageError(f"Python {LAMBDA_PYTHON} ({python}) could not compile: {reason}")
+        result = {name: content for name, content in entries.items() if name not in sources}
+        for arcname in sources:
+            result[arcname + "c"] = (root / (arcname + "c")).read_bytes()
     return result
 
 

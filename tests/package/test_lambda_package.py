@@ -1,7 +1,9 @@
 """`elm package`: the Lambda zip holds the handlers and their dependencies, and nothing else.
 
 These tests build the real package once (pip fetches the pinned dependencies for the Lambda
-platform, or takes them from its cache).
+platform, or takes them from its cache). Where this machine has a Python of the runtime's
+version the package holds bytecode compiled by it, and the tests that run the package run
+it in that interpreter; elsewhere the package holds source and they run it in this one.
 """
 
 from __future__ import annotations
@@ -9,17 +11,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
+import urllib.request
 import zipfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
+from adapters.aws.tables import create_tables
 from entrypoints.cli import app
+from entrypoints.composition.settings import Settings
+from entrypoints.local import lambda_zip
 from entrypoints.local.lambda_zip import (
     HANDLER_MODULES,
     LAMBDA_PLATFORM,
@@ -42,19 +52,41 @@ def _top_levels(report: PackageReport) -> set[str]:
     return {name.split("/")[0] for name in _names(report)}
 
 
+def _module(report: PackageReport, source: str) -> str:
+    """The entry that holds the module of ``source`` (a ``.py`` path) in this package."""
+    return source + "c" if report.bytecode_python is not None else source
+
+
+def _python(report: PackageReport) -> str:
+    """The interpreter that can run the package: the one that compiled it, or this one."""
+    return str(report.bytecode_python or sys.executable)
+
+
+def _runtime_sdk(folder: Path) -> Path:
+    """What the Lambda runtime provides, boto3 and its dependencies, linked from this venv."""
+    folder.mkdir()
+    for top in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py"):
+        for path in Path(sys.prefix).glob(f"lib/python*/site-packages/{top}"):
+            (folder / path.name).symlink_to(path)
+    return folder
+
+
 def test_the_package_holds_both_handlers_and_the_code_they_import(
     built_package: PackageReport,
 ) -> None:
     names = set(_names(built_package))
 
     assert {
-        "entrypoints/lambda_handler.py",
-        "entrypoints/sweep_handler.py",
-        "entrypoints/__init__.py",
-        "domain/__init__.py",
-        "application/handle_change.py",
-        "application/reconcile.py",
-        "adapters/aws/dynamo_store.py",
+        _module(built_package, source)
+        for source in (
+            "entrypoints/lambda_handler.py",
+            "entrypoints/sweep_handler.py",
+            "entrypoints/__init__.py",
+            "domain/__init__.py",
+            "application/handle_change.py",
+            "application/reconcile.py",
+            "adapters/aws/dynamo_store.py",
+        )
     } <= names
     assert "entrypoints.lambda_handler" in built_package.modules
 
@@ -66,13 +98,58 @@ def test_the_package_leaves_out_tests_the_cli_and_what_the_runtime_provides(
     tops = _top_levels(built_package)
 
     assert not [n for n in names if n.startswith(("tests/", "entrypoints/cli/", "benchmarks/"))]
-    assert "entrypoints/local/pipeline.py" not in names
-    assert "entrypoints/local/scenario/" not in names
+    assert _module(built_package, "entrypoints/local/pipeline.py") not in names
+    assert not [n for n in names if n.startswith("entrypoints/local/scenario/")]
     for cli_only in ("typer", "rich", "yaml", "moto", "click", "pytest"):
         assert cli_only not in tops
     for provided in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil"):
         assert provided not in tops
-    assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+    assert not [n for n in names if "__pycache__" in n]
+
+
+def test_the_package_holds_one_form_of_each_module_and_says_which(
+    built_package: PackageReport,
+) -> None:
+    """Bytecode in place of source, or source alone: never both, never a __pycache__."""
+    names = _names(built_package)
+    sources = [n for n in names if n.endswith(".py")]
+    compiled = [n for n in names if n.endswith(".pyc")]
+
+    if built_package.bytecode_python is None:
+        assert sources
+        assert not compiled
+    else:
+        assert compiled
+        assert not sources
+
+
+def test_the_bytecode_is_for_the_runtimes_python_and_needs_no_source(
+    built_package: PackageReport,
+) -> None:
+    """Each ``.pyc`` starts with the magic number of the runtime's Python, whose bytecode
+    alone it reads, and says it carries an unchecked source hash: no timestamp to differ
+    between builds, and nothing to check against a source that is not there ("PEP 552 --
+    Deterministic pycs", https://peps.python.org/pep-0552/)."""
+    if built_package.bytecode_python is None:
+        pytest.skip(f"no Python {LAMBDA_PYTHON} on this machine: the package holds source")
+    magic = subprocess.run(  # noqa: S603
+        [
+            _python(built_package),
+            "-I",
+            "-c",
+            "import importlib.util as u; print(u.MAGIC_NUMBER.hex())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+    with zipfile.ZipFile(built_package.path) as archive:
+        headers = {n: archive.read(n)[:8] for n in archive.namelist() if n.endswith(".pyc")}
+
+    assert {h[:4].hex() for h in headers.values()} == {magic}
+    # Flags word: bit 0 set (hash-based), bit 1 clear (the hash is not checked).
+    assert {int.from_bytes(h[4:8], "little") for h in headers.values()} == {0b01}
 
 
 def test_the_package_carries_the_installed_versions_of_the_runtime_requirements(
@@ -104,12 +181,7 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
     built_package: PackageReport, tmp_path: Path
 ) -> None:
     # The Lambda runtime provides boto3 and its dependencies: link only those from this venv.
-    provided = tmp_path / "runtime"
-    provided.mkdir()
-    for top in ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py"):
-        source = Path(sys.prefix).glob(f"lib/python*/site-packages/{top}")
-        for path in source:
-            (provided / path.name).symlink_to(path)
+    provided = _runtime_sdk(tmp_path / "runtime")
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(built_package.path)!r}, {str(provided)!r}]\n"
@@ -122,7 +194,7 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
     # -S: no site-packages, -I: no PYTHONPATH or user site. The final import must fail:
     # it proves the venv's packages were out of reach.
     completed = subprocess.run(  # noqa: S603
-        [sys.executable, "-S", "-I", "-c", code],
+        [_python(built_package), "-S", "-I", "-c", code],
         capture_output=True,
         text=True,
         check=False,
@@ -159,12 +231,9 @@ def test_elm_package_builds_the_same_bytes_again_and_prints_their_size(
 
 
 _RUN_BOTH_HANDLERS = """
-import json, os, sys
+import json, sys
 unzipped = sys.argv[1]
-sys.path.insert(0, unzipped)
-os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                  AWS_DEFAULT_REGION="us-east-1", ELM_SWEEP_CALLS_PER_SECOND="100")
-from moto import mock_aws
+sys.path[:0] = [unzipped, sys.argv[2]]
 
 class Context:
     function_name = "elm"
@@ -174,69 +243,155 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 300_000
 
-with mock_aws():
-    import boto3
-    from adapters.aws.tables import create_tables
-    from entrypoints.composition.settings import Settings
-    settings = Settings.from_env(os.environ)
-    create_tables(boto3.client("dynamodb"), settings.exceptions_table, settings.rules_table)
-    from entrypoints import lambda_handler, sweep_handler
-    compliant = {"version": "0", "id": "e-1", "detail-type": "Config Rules Compliance Change",
-                 "source": "aws.config", "account": "111122223333", "region": "us-east-1",
-                 "detail": {"awsAccountId": "111122223333", "awsRegion": "us-east-1",
-                            "configRuleName": "r", "resourceType": "AWS::EC2::SecurityGroup",
-                            "resourceId": "sg-1", "messageType": "ComplianceChangeNotification",
-                            "newEvaluationResult": {"complianceType": "COMPLIANT"}}}
-    record = {"messageId": "m-1", "receiptHandle": "h", "body": json.dumps(compliant),
-              "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
-              "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-              "awsRegion": "us-east-1"}
-    print("RESULT", json.dumps(lambda_handler.handler({"Records": [record]}, Context())))
-    print("RESULT", json.dumps(sweep_handler.handler({}, Context())))
+from entrypoints import lambda_handler, sweep_handler
+compliant = {"version": "0", "id": "e-1", "detail-type": "Config Rules Compliance Change",
+             "source": "aws.config", "account": "111122223333", "region": "us-east-1",
+             "detail": {"awsAccountId": "111122223333", "awsRegion": "us-east-1",
+                        "configRuleName": "r", "resourceType": "AWS::EC2::SecurityGroup",
+                        "resourceId": "sg-1", "messageType": "ComplianceChangeNotification",
+                        "newEvaluationResult": {"complianceType": "COMPLIANT"}}}
+record = {"messageId": "m-1", "receiptHandle": "h", "body": json.dumps(compliant),
+          "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+          "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+          "awsRegion": "us-east-1"}
+print("RESULT", json.dumps(lambda_handler.handler({"Records": [record]}, Context())))
+print("RESULT", json.dumps(sweep_handler.handler({}, Context())))
 packaged = ("aws_lambda_powertools", "attr", "attrs", "injector", "typing_extensions",
             "domain", "application", "adapters", "entrypoints")
-outside = sorted(
-    name for name, module in list(sys.modules.items())
-    if name.split(".")[0] in packaged and getattr(module, "__file__", None)
-    and not module.__file__.startswith(unzipped)
-)
-print("RESULT", json.dumps(outside))
+loaded = {name: module for name, module in list(sys.modules.items())
+          if name.split(".")[0] in packaged and getattr(module, "__file__", None)}
+print("RESULT", json.dumps(sorted(
+    name for name, module in loaded.items() if not module.__file__.startswith(unzipped))))
+print("RESULT", json.dumps(sorted({type(m.__spec__.loader).__name__ for m in loaded.values()})))
+print("RESULT", json.dumps("%d.%d" % sys.version_info[:2]))
 """
 
 
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A moto server on the loopback address, its tables created, for another process."""
+    for name, value in _FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+        # moto's state is this process's: start from none, and leave none behind.
+        _reset(endpoint)
+        settings = Settings.from_env({})
+        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        create_tables(client, settings.exceptions_table, settings.rules_table)
+        yield endpoint
+        _reset(endpoint)
+    finally:
+        server.stop()
+
+
+def _reset(endpoint: str) -> None:
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+        pass
+
+
+_FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _run_both_handlers(zip_path: Path, python: str, work: Path, endpoint: str) -> list[object]:
+    """Both handlers run from the unzipped package by ``python``, the runtime's SDK beside it.
+
+    -S -I: no site-packages and no PYTHON* variables, so nothing but the package and the
+    SDK is on the path; -B: no bytecode written, as on Lambda's read-only /var/task.
+    """
+    unzipped = work / "task"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(unzipped)
+    provided = _runtime_sdk(work / "runtime")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ELM_"))}
+    env.update(_FAKE_AWS, AWS_ENDPOINT_URL=endpoint, ELM_SWEEP_CALLS_PER_SECOND="100")
+    completed = subprocess.run(  # noqa: S603
+        [python, "-S", "-I", "-B", "-c", _RUN_BOTH_HANDLERS, str(unzipped), str(provided)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+        env=env,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return [
+        json.loads(line.removeprefix("RESULT "))
+        for line in completed.stdout.splitlines()
+        if line.startswith("RESULT ")
+    ]
+
+
 def test_the_unzipped_package_runs_both_handlers(
-    built_package: PackageReport, tmp_path: Path
+    built_package: PackageReport, tmp_path: Path, moto_endpoint: str
 ) -> None:
     """Both handlers handle an invocation with only the packaged code and dependencies.
 
     The package is unzipped as Lambda does ("Deploying Python Lambda functions with .zip
     file archives", https://docs.aws.amazon.com/lambda/latest/dg/python-package.html) and
-    run first on the path of a fresh interpreter (no bytecode written); moto stands in for
-    AWS. Every module of the packaged distributions the run loads comes from the package,
-    so the Powertools modules the trim left out are not needed.
+    run first on the path of a fresh interpreter of the runtime's Python where this machine
+    has one (the package then holds bytecode for it), beside only the SDK the runtime
+    provides; a moto server on the loopback address stands in for AWS. Every module of the
+    packaged distributions the run loads comes from the package, so the Powertools modules
+    the trim left out are not needed, and from its bytecode where it holds bytecode.
     """
-    unzipped = tmp_path / "task"
-    with zipfile.ZipFile(built_package.path) as archive:
-        archive.extractall(unzipped)
+    python = _python(built_package)
 
-    completed = subprocess.run(  # noqa: S603
-        [sys.executable, "-B", "-c", _RUN_BOTH_HANDLERS, str(unzipped)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
+    batch, sweep, outside, loaders, version = _run_both_handlers(
+        built_package.path, python, tmp_path, moto_endpoint
     )
 
-    assert completed.returncode == 0, completed.stderr
-    results = [
-        json.loads(line.removeprefix("RESULT "))
-        for line in completed.stdout.splitlines()
-        if line.startswith("RESULT ")
-    ]
-    batch, sweep, outside = results
     assert batch == {"batchItemFailures": []}
     assert isinstance(sweep, dict)
     assert outside == []
+    if built_package.bytecode_python is not None:
+        assert version == LAMBDA_PYTHON
+        assert loaders == ["SourcelessFileLoader"]
+    else:
+        assert loaders == ["SourceFileLoader"]
+
+
+def test_this_machine_builds_the_package_for_the_runtimes_python() -> None:
+    """The runs above are in the runtime's Python only where this machine has one."""
+    if lambda_zip.runtime_python() is None:
+        pytest.skip(
+            f"no Python {LAMBDA_PYTHON} on this machine (python{LAMBDA_PYTHON} on the PATH or "
+            "under pyenv): the package holds source and is run by the build's Python"
+        )
+    assert lambda_zip.runtime_python() is not None
+
+
+def test_without_the_runtimes_python_the_package_is_source_that_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_endpoint: str
+) -> None:
+    """`elm package` on a machine without the runtime's Python: source, said in one line."""
+    monkeypatch.setattr(lambda_zip, "runtime_python", lambda: None)
+    output = tmp_path / "elm-lambda.zip"
+
+    result = CliRunner().invoke(app, ["package", "--output", str(output)])
+
+    assert result.exit_code == 0, result.output
+    said = [line.strip() for line in result.output.splitlines() if "source only" in line]
+    assert said == [
+        f"source only: no Python {LAMBDA_PYTHON} found here (python{LAMBDA_PYTHON} on the "
+        "PATH or under pyenv), so the Lambda compiles it on every cold start"
+    ]
+    with zipfile.ZipFile(output) as archive:
+        names = archive.namelist()
+    assert "entrypoints/lambda_handler.py" in names
+    assert not [n for n in names if n.endswith(".pyc")]
+    batch, _sweep, outside, loaders, _version = _run_both_handlers(
+        output, sys.executable, tmp_path, moto_endpoint
+    )
+    assert batch == {"batchItemFailures": []}
+    assert (outside, loaders) == ([], ["SourceFileLoader"])
 
 
 def test_the_package_leaves_out_the_powertools_the_handlers_never_import(
@@ -246,8 +401,8 @@ def test_the_package_leaves_out_the_powertools_the_handlers_never_import(
 
     assert built_package.size <= 500 * 1024
     assert not [n for n in names if n.startswith("aws_lambda_powertools/event_handler/")]
-    assert "aws_lambda_powertools/utilities/batch/base.py" in names
-    assert "aws_lambda_powertools/logging/logger.py" in names
+    assert _module(built_package, "aws_lambda_powertools/utilities/batch/base.py") in names
+    assert _module(built_package, "aws_lambda_powertools/logging/logger.py") in names
     for licence in (
         "aws_lambda_powertools-*.dist-info/licenses/LICENSE",
         "attrs-*.dist-info/licenses/LICENSE",
@@ -279,5 +434,5 @@ def test_each_distribution_record_lists_exactly_its_packaged_files(
     powertools = next(r for r in records if r.startswith("aws_lambda_powertools-"))
     with zipfile.ZipFile(built_package.path) as archive:
         text = archive.read(powertools).decode("utf-8")
-    assert "aws_lambda_powertools/utilities/batch/base.py," in text
+    assert _module(built_package, "aws_lambda_powertools/utilities/batch/base.py") + "," in text
     assert "aws_lambda_powertools/event_handler/" not in text
