@@ -24,13 +24,18 @@ __all__ = [
     "MAX_ZIP_BYTES",
     "RUNTIME_SDK",
     "FirstInvocation",
+    "Interpreter",
     "added_packages",
+    "baseline_seconds",
     "build_package",
     "cold_start",
     "first_invocation_seconds",
+    "handler_seconds",
     "import_costs",
     "import_seconds",
     "package_size",
+    "probe_environment",
+    "runtime_interpreter",
 ]
 
 HANDLER_MODULE = "entrypoints.lambda_handler"
@@ -247,7 +252,6 @@ def runtime_interpreter(work: Path) -> Interpreter | None:
 
 
 def _probe_once(interpreter: Interpreter, code: str, *paths: str) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ELM_", "PYTHON"))}
     # -B: no bytecode written, as on Lambda, whose /var/task is read-only.
     flags = ["-B", "-S"] if interpreter.isolated else ["-B"]
     done = subprocess.run(
@@ -255,7 +259,7 @@ def _probe_once(interpreter: Interpreter, code: str, *paths: str) -> float:
         capture_output=True,
         text=True,
         check=True,
-        env={**env, **_PROBE_ENV},
+        env=probe_environment(),
     )
     line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("SECONDS "))
     return float(line.removeprefix("SECONDS "))
@@ -296,6 +300,22 @@ def first_invocation_seconds(
     return FirstInvocation(
         statistics.median(baseline), statistics.median(handler), statistics.median(source)
     )
+
+
+def baseline_seconds(interpreter: Interpreter) -> float:
+    """CPU seconds of one `import boto3` and one client, in a fresh ``interpreter``."""
+    return _probe_once(interpreter, _BASELINE_PROBE)
+
+
+def handler_seconds(interpreter: Interpreter, task: Path) -> float:
+    """CPU seconds of the handler's import and one record from the unzipped ``task``."""
+    return _probe_once(interpreter, _HANDLER_PROBE, str(task))
+
+
+def probe_environment() -> dict[str, str]:
+    """The environment the probes run in: this one with fake AWS credentials, no ELM_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ELM_", "PYTHON"))}
+    return {**env, **_PROBE_ENV}
 
 
 def _holds_bytecode(package: Path) -> bool:
