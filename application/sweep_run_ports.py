@@ -52,6 +52,14 @@ class SweepWork:
     accounts: frozenset[str] | None = None
     regions: frozenset[str] | None = None
 
+    @property
+    def lane(self) -> str:
+        """Items of one lane are worked one at a time: a chunk's account and region (AWS
+        Config's limits are per account and region), a segment's own id."""
+        if self.group is not None:
+            return f"{self.group.account_id}#{self.group.region}"
+        return f"{self.run_id}#{self.item_id}"
+
 
 class WorkQueue(Protocol):
     """Where a run's work items wait for a worker (an SQS queue with a DLQ in AWS)."""

@@ -1,9 +1,11 @@
 """The distributed sweep's two Lambdas: the planner (on the schedule) and the worker (on SQS).
 
 `planner` opens a run and queues its Scan segments; it returns the run id. `worker` takes a
-batch of work items from the sweep queue with partial batch failures: a failed item (a
-throttled Config call, a failed write, a bad body) is reported back and SQS delivers it
-again, then parks it in the DLQ. The worker that finishes a run's last item logs the run's
+batch of work items from the sweep queue (FIFO, one message group per account and region)
+with partial batch failures: a failed item (a throttled Config call, a failed write, a bad
+body) is reported back and SQS delivers it again, then parks it in the DLQ. The rest of a
+failed item's group in the batch is reported back with it, so the group's items stay one at
+a time; other groups' items go on. The worker that finishes a run's last item logs the run's
 summary as one JSON line and emits its metrics (`sweep-run-finished`, one per outcome,
 `sweep-run-seconds`).
 
@@ -20,8 +22,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
+    SqsFifoPartialProcessor,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -40,7 +41,7 @@ __all__ = ["logger", "metrics", "planner", "processor", "use_parts_factory", "wo
 
 logger = Logger(service="elm")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ELM", service="elm")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 _runtime = RuntimeContainer(logger, sweep=True)
 

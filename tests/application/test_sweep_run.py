@@ -379,3 +379,27 @@ def test_a_segment_retried_after_the_table_grew_queues_as_many_chunks_as_it_plan
     totals = estate.ledger.totals("run-1")
     assert totals is not None
     assert totals.planned == totals.finished == 5
+
+
+def test_one_account_and_region_is_handed_to_one_worker_at_a_time(estate: Estate) -> None:
+    """AWS Config's limits are per account and region: the queue hands out a lane's next
+    chunk only once its last one is done, as a FIFO queue's message group does, while other
+    lanes' chunks go to other workers at the same time."""
+    estate.exceptions(250)
+    estate.exceptions(30, account="444455556666")
+    estate.settings = RunSettings(segments=1)
+    estate.start()
+    assert estate.step()  # the one segment plans 3 + 1 chunks
+    first = estate.queue.receive()
+    second = estate.queue.receive()
+    assert first is not None
+    assert second is not None
+    assert {first.item.lane, second.item.lane} == {
+        f"{ACCOUNT}#{REGION}",
+        f"444455556666#{REGION}",
+    }
+    assert estate.queue.receive() is None  # both lanes are busy; two chunks wait
+    estate.queue.delete(first.receipt)
+    third = estate.queue.receive()
+    assert third is not None
+    assert third.item.lane == first.item.lane == f"{ACCOUNT}#{REGION}"
