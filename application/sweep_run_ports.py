@@ -75,6 +75,9 @@ class RunDelta:
     """Records per outcome (`SweepOutcome` values)."""
     config_calls: int = 0
     records_read: int = 0
+    """Items read: a segment's Scan, a chunk's reads of its records again."""
+    records_scanned: int = 0
+    """Of those, the open records a segment's Scan read (each table record once a run)."""
 
 
 @frozen
@@ -90,6 +93,7 @@ class RunTotals:
     config_calls: int
     records_read: int
     counts: Mapping[str, int]
+    records_scanned: int = 0
 
     @property
     def done(self) -> bool:
@@ -109,6 +113,13 @@ class RunSummary:
     counts: Mapping[str, int]
     started_at: datetime
     finished_at: datetime
+    records_scanned: int = 0
+    segments: int = 0
+    """Of `work_items`, the Scan segments; the others are chunks of groups."""
+
+    @property
+    def chunks(self) -> int:
+        return self.work_items - self.segments
 
     @property
     def unknown_types(self) -> int:

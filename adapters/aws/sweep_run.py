@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["DynamoRunLedger", "SqsWorkQueue", "create_run_table"]
 
 RUN_ITEM = "#run"
-_NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead")
+_NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead", "RecordsScanned")
 _OUTCOMES = tuple(o.value for o in SweepOutcome)
 RUN_RETENTION_DAYS = 30
 
@@ -130,13 +130,14 @@ class DynamoRunLedger:
         return int(plans[item_id]["N"])
 
     def finish(self, run_id: str, item_id: str, delta: RunDelta) -> RunTotals | None:
-        names = {"#f": "Finished", "#c": "ConfigCalls", "#r": "RecordsRead"}
+        names = {"#f": "Finished", "#c": "ConfigCalls", "#r": "RecordsRead", "#s": "RecordsScanned"}
         values: dict[str, Any] = {
             ":one": {"N": "1"},
             ":c": {"N": str(delta.config_calls)},
             ":r": {"N": str(delta.records_read)},
+            ":s": {"N": str(delta.records_scanned)},
         }
-        adds = ["#f :one", "#c :c", "#r :r"]
+        adds = ["#f :one", "#c :c", "#r :r", "#s :s"]
         for index, (outcome, count) in enumerate(sorted(delta.counts.items())):
             names[f"#o{index}"] = _count_name(outcome)
             values[f":o{index}"] = {"N": str(count)}
@@ -241,6 +242,7 @@ class DynamoRunLedger:
             config_calls=number("ConfigCalls"),
             records_read=number("RecordsRead"),
             counts=counts,
+            records_scanned=number("RecordsScanned"),
         )
 
 
@@ -253,6 +255,9 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
         "failures": summary.failures,
         "configCalls": summary.config_calls,
         "recordsRead": summary.records_read,
+        "recordsScanned": summary.records_scanned,
+        "segments": summary.segments,
+        "chunks": summary.chunks,
         "counts": dict(sorted(summary.counts.items())),
         "unknownTypes": summary.unknown_types,
         "startedAt": summary.started_at.astimezone(UTC).isoformat(),

@@ -84,6 +84,7 @@ class _Run:
     failures: int = 0
     config_calls: int = 0
     records_read: int = 0
+    records_scanned: int = 0
     counts: Counter[str] = field(factory=Counter)
     planners: dict[str, int] = field(factory=dict)
     done_items: set[str] = field(factory=set)
@@ -118,6 +119,7 @@ class InMemoryRunLedger:
             run.finished += 1
             run.config_calls += delta.config_calls
             run.records_read += delta.records_read
+            run.records_scanned += delta.records_scanned
             run.counts.update(delta.counts)
             return self._totals(run_id, run)
 
@@ -155,4 +157,5 @@ class InMemoryRunLedger:
             run.config_calls,
             run.records_read,
             dict(run.counts),
+            run.records_scanned,
         )
