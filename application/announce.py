@@ -3,9 +3,10 @@
 After each write that changed a record (never for a dry run, never for a `duplicate`) ELM
 puts one event on its bus: `Exception Closed` or `Exception Member Deleted`; after a sweep,
 `Reconciliation Finished`. A distributed run announces each chunk's changes once its
-worker wrote them, and its end once, from the worker that finished its last item. A failure to publish never fails or undoes the write: it is
-returned, for the entrypoint to log and count (`publish-failed`). The record's History
-stays the source of truth. The detail's fields are documented in docs/events.md.
+worker wrote them, and its end once, from the worker that finished its last item. A
+failure to publish never fails or undoes the write: it is returned, for the entrypoint to
+log and count (`publish-failed`). The record's History stays the source of truth. The
+detail's fields are documented in docs/events.md.
 """
 
 from __future__ import annotations
