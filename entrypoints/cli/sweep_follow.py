@@ -29,10 +29,16 @@ from entrypoints.cli._console import WideConsole
 from entrypoints.composition.settings import SettingsError
 from entrypoints.composition.sweep_run_wiring import RunParts, RunWiring, run_parts
 
-__all__ = ["POLL_SECONDS", "enqueue_run"]
+__all__ = ["POLL_SECONDS", "enqueue_run", "pause"]
 
 POLL_SECONDS = 5.0
 """How often following reads the run's counters."""
+
+
+def pause(seconds: float) -> None:
+    """Wait between two reads of the run (tests put the deployed workers' turn here)."""
+    time.sleep(seconds)
+
 
 _EXIT_FAILED = 1
 _EXIT_BAD_INPUT = 2
@@ -45,7 +51,7 @@ def enqueue_run(
     as_json: bool,
     follow: bool,
     minutes: float,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> None:
     """Start the run; with ``follow``, wait for its end (exit 1 if it did not end in time)."""
@@ -83,7 +89,7 @@ def enqueue_run(
         return
     if not as_json:
         console.print(f"Started sweep run {run_id}; following it (Ctrl-C stops only this).")
-    totals = _follow(parts, run_id, console, as_json, minutes, sleep, monotonic)
+    totals = _follow(parts, run_id, console, as_json, minutes, sleep or pause, monotonic)
     if as_json:
         typer.echo(json.dumps(_fields(totals, run_id), indent=2))
     else:
