@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 from adapters.aws.tables import create_tables
 from entrypoints.cli import app
+from entrypoints.cli.package import code_form_text
 from entrypoints.composition.settings import Settings
 from entrypoints.local import lambda_zip
 from entrypoints.local.lambda_zip import (
@@ -228,6 +229,7 @@ def test_elm_package_builds_the_same_bytes_again_and_prints_their_size(
     assert output.read_bytes() == built_package.path.read_bytes()
     assert f"({output.stat().st_size:,} bytes)" in result.output
     assert str(output) in result.output
+    assert f"  {code_form_text(built_package)}\n" in result.output
 
 
 _RUN_BOTH_HANDLERS = """
