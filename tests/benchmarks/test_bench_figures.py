@@ -236,6 +236,33 @@ def test_cold_start_runs_the_handler_from_the_unzipped_package_beside_boto3() ->
     assert "bytecode" in figures[0] or "source" in figures[0]
 
 
+@needs_handler
+def test_cold_start_without_the_runtimes_python_says_it_measured_the_source_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Python 3.13 to be found (none on the PATH, an empty pyenv), for this process and
+    the `elm package` it runs: the source-only zip, measured in this Python, and said so."""
+    import os
+    import sys
+
+    from benchmarks.coldstart import cold_start
+    from entrypoints.local.lambda_zip import LAMBDA_PYTHON
+
+    monkeypatch.setenv(
+        "PATH", os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    )
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    if Path(f"/usr/bin/python{LAMBDA_PYTHON}").exists():
+        pytest.skip(f"/usr/bin/python{LAMBDA_PYTHON} exists: cannot hide the runtime's Python")
+
+    section = cold_start(1)
+
+    assert f"source only: no Python {LAMBDA_PYTHON} here" in section.rows[0].figure
+    assert section.rows[0].met is not Met.NOT_MEASURED
+    assert any(n.startswith("Not measured in the runtime's Python") for n in section.notes)
+    assert f"no Python {LAMBDA_PYTHON} here" in section.method
+
+
 @needs_elm_adapters
 def test_elm_changes_only_what_the_events_call_for_and_the_seed_design_does_not() -> None:
     from benchmarks.correctness import measure_changes, with_decoys
