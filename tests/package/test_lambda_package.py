@@ -49,7 +49,7 @@ def test_the_package_holds_both_handlers_and_the_code_they_import(
 
     assert {
         "entrypoints/lambda_handler.py",
-        "entrypoints/sweep_handler.py",
+        "entrypoints/sweep_run_handler.py",
         "entrypoints/__init__.py",
         "domain/__init__.py",
         "application/handle_change.py",
@@ -113,9 +113,10 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(built_package.path)!r}, {str(provided)!r}]\n"
-        "import entrypoints.lambda_handler, entrypoints.sweep_handler\n"
+        "import entrypoints.lambda_handler, entrypoints.sweep_run_handler\n"
         "assert callable(entrypoints.lambda_handler.handler)\n"
-        "assert callable(entrypoints.sweep_handler.handler)\n"
+        "assert callable(entrypoints.sweep_run_handler.planner)\n"
+        "assert callable(entrypoints.sweep_run_handler.worker)\n"
         "import typer\n"
     )
 
@@ -135,11 +136,11 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
 
 def test_the_package_targets_the_handlers_and_runtime_the_template_declares() -> None:
     template = _INFRA.read_text(encoding="utf-8")
-    handlers = re.findall(r"^\s+Handler: ([\w.]+)\.handler$", template, flags=re.M)
+    handlers = set(re.findall(r"^\s+Handler: ([\w.]+)\.\w+$", template, flags=re.M))
     runtimes = set(re.findall(r"^\s+Runtime: (\S+)$", template, flags=re.M))
     architectures = set(re.findall(r"^\s+Architectures: (.+)$", template, flags=re.M))
 
-    assert sorted(handlers) == sorted(HANDLER_MODULES)
+    assert handlers == set(HANDLER_MODULES)
     assert runtimes == {f"python{LAMBDA_PYTHON}"}
     assert architectures == {"[arm64]"}
     assert LAMBDA_PLATFORM.endswith("aarch64")
