@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from attrs import field, frozen
 
+from application.announce import Announcement
 from application.errors import RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, RuleCatalog
 from application.reconcile import Reconcile
@@ -55,16 +56,28 @@ class RunSettings:
 
 
 class WorkFailed(Exception):
-    """A work item that did not finish: it goes back on the queue; the message says why."""
+    """A work item that did not finish: it goes back on the queue; the message says why.
+
+    `announced` holds the events of what the attempt did change before it failed."""
+
+    def __init__(self, reason: str, announced: Announcement | None = None) -> None:
+        super().__init__(reason)
+        self.announced = announced or Announcement()
 
 
 @frozen
 class WorkResult:
-    """What a worker did with one item; `summary` is set when it finished the run."""
+    """What a worker did with one item; `summary` is set when it finished the run.
+
+    `tally` is the item's own account (per record, per account, what changed) and
+    `announced` the events it published: its changes, then the run's end if it was last.
+    """
 
     item: SweepWork
     counted: bool
     summary: RunSummary | None = None
+    tally: Tally = field(factory=Tally)
+    announced: Announcement = field(factory=Announcement)
 
 
 def split(items: Sequence[_T], size: int, count: int | None = None) -> list[list[_T]]:
@@ -137,20 +150,23 @@ class SweepWorker:
 
     def execute(self, item: SweepWork) -> WorkResult:
         """Do the item, count it once, and close the run if it was the last; `WorkFailed`."""
+        tally = Tally()
+        announced = Announcement()
         try:
             if item.kind is WorkKind.SEGMENT:
-                delta = self._plan_segment(item)
+                delta = self._plan_segment(item, tally)
             else:
-                delta = self._settle_chunk(item)
+                delta, announced = self._settle_chunk(item, tally)
         except (TransientError, RecordFormatError, WorkFailed) as error:
             reason = f"{item.item_id}: {error}"
             self.ledger.fail(item.run_id, item.item_id, reason)
-            raise WorkFailed(reason) from error
+            earlier = error.announced if isinstance(error, WorkFailed) else None
+            raise WorkFailed(reason, earlier) from error
         totals = self.ledger.finish(item.run_id, item.item_id, delta)
         if totals is None:
-            return WorkResult(item, counted=False)
+            return WorkResult(item, counted=False, tally=tally, announced=announced)
         if not totals.done:
-            return WorkResult(item, counted=True)
+            return WorkResult(item, counted=True, tally=tally, announced=announced)
         summary = RunSummary(
             run_id=totals.run_id,
             dry_run=totals.dry_run,
@@ -158,20 +174,27 @@ class SweepWorker:
             failures=totals.failures,
             config_calls=totals.config_calls,
             records_read=totals.records_read,
+            records_scanned=totals.records_scanned,
+            segments=item.total_segments,
             counts=dict(totals.counts),
             started_at=totals.started_at,
             finished_at=self.clock.now(),
         )
-        closed = self.ledger.close(summary)
-        return WorkResult(item, counted=True, summary=summary if closed else None)
+        if not self.ledger.close(summary):
+            return WorkResult(item, counted=True, tally=tally, announced=announced)
+        if self.sweep.publish is not None:
+            end = self.sweep.publish.run_finished(summary)
+            announced = Announcement(
+                announced.events + end.events, announced.failures + end.failures
+            )
+        return WorkResult(item, True, summary, tally, announced)
 
     def _request(self, item: SweepWork) -> SweepRequest:
         return SweepRequest(
             run_id=item.run_id, accounts=item.accounts, regions=item.regions, dry_run=item.dry_run
         )
 
-    def _plan_segment(self, item: SweepWork) -> RunDelta:
-        tally = Tally()
+    def _plan_segment(self, item: SweepWork, tally: Tally) -> RunDelta:
         rules = {r.rule_id: r for r in self.rules.list_rules()}
         records = self.table.scan_open_segment(
             item.segment, item.total_segments, self.settings.page_size, tally.unreadable.append
@@ -197,6 +220,8 @@ class SweepWorker:
                     f"{item.item_id}/chunk-{index}",
                     WorkKind.CHUNK,
                     item.dry_run,
+                    total_segments=item.total_segments,
+                    segment=item.segment,
                     group=group,
                     keys=tuple(w.record.record_key for w in piece),
                     accounts=item.accounts,
@@ -205,10 +230,9 @@ class SweepWorker:
                 for index, (group, piece) in enumerate(pieces)
             ]
         )
-        return RunDelta(_counts(tally), records_read=plan.scanned)
+        return RunDelta(_counts(tally), records_read=plan.scanned, records_scanned=plan.scanned)
 
-    def _settle_chunk(self, item: SweepWork) -> RunDelta:
-        tally = Tally()
+    def _settle_chunk(self, item: SweepWork, tally: Tally) -> tuple[RunDelta, Announcement]:
         rules = {r.rule_id: r for r in self.rules.list_rules()}
         current = [r for k in item.keys if (r := self.store.get(k)) is not None]
         open_records = [r for r in current if not r.is_closed]
@@ -218,12 +242,25 @@ class SweepWorker:
             tally.counts[SweepOutcome.DUPLICATE] += 1
         plan = self.sweep.classify(open_records, rules, self._request(item), tally)
         trigger = Trigger(item.run_id, reconciled=True)
+        spent = False
         for group in sorted(plan.groups):
             if not self.sweep.sweep_items(group, plan.groups[group], trigger, item.dry_run, tally):
-                raise WorkFailed("the worker's time budget ran out")
+                spent = True
+                break
+        # What was written is announced now, also when the item fails after: its retry reads
+        # those records closed and announces nothing for them.
+        publish = self.sweep.publish
+        announced = (
+            publish.notes(tally.changes, item.run_id, item.dry_run) if publish else Announcement()
+        )
+        if spent:
+            raise WorkFailed("the worker's time budget ran out", announced)
         if tally.failures:
-            raise WorkFailed("; ".join(f"{f.group.cursor}: {f.reason}" for f in tally.failures))
-        return RunDelta(_counts(tally), config_calls=tally.config_calls, records_read=len(current))
+            raise WorkFailed(
+                "; ".join(f"{f.group.cursor}: {f.reason}" for f in tally.failures), announced
+            )
+        delta = RunDelta(_counts(tally), config_calls=tally.config_calls, records_read=len(current))
+        return delta, announced
 
 
 def _counts(tally: Tally) -> dict[str, int]:

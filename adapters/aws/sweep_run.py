@@ -20,6 +20,7 @@ Developer Guide / API Reference.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -37,11 +38,12 @@ from application.sweep_run_ports import RunDelta, RunSummary, RunTotals, SweepWo
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 __all__ = ["DynamoRunLedger", "SqsWorkQueue", "create_run_table"]
 
 RUN_ITEM = "#run"
-_NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead")
+_NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead", "RecordsScanned")
 _OUTCOMES = tuple(o.value for o in SweepOutcome)
 RUN_RETENTION_DAYS = 30
 
@@ -128,13 +130,14 @@ class DynamoRunLedger:
         return int(plans[item_id]["N"])
 
     def finish(self, run_id: str, item_id: str, delta: RunDelta) -> RunTotals | None:
-        names = {"#f": "Finished", "#c": "ConfigCalls", "#r": "RecordsRead"}
+        names = {"#f": "Finished", "#c": "ConfigCalls", "#r": "RecordsRead", "#s": "RecordsScanned"}
         values: dict[str, Any] = {
             ":one": {"N": "1"},
             ":c": {"N": str(delta.config_calls)},
             ":r": {"N": str(delta.records_read)},
+            ":s": {"N": str(delta.records_scanned)},
         }
-        adds = ["#f :one", "#c :c", "#r :r"]
+        adds = ["#f :one", "#c :c", "#r :r", "#s :s"]
         for index, (outcome, count) in enumerate(sorted(delta.counts.items())):
             names[f"#o{index}"] = _count_name(outcome)
             values[f":o{index}"] = {"N": str(count)}
@@ -239,6 +242,7 @@ class DynamoRunLedger:
             config_calls=number("ConfigCalls"),
             records_read=number("RecordsRead"),
             counts=counts,
+            records_scanned=number("RecordsScanned"),
         )
 
 
@@ -251,6 +255,9 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
         "failures": summary.failures,
         "configCalls": summary.config_calls,
         "recordsRead": summary.records_read,
+        "recordsScanned": summary.records_scanned,
+        "segments": summary.segments,
+        "chunks": summary.chunks,
         "counts": dict(sorted(summary.counts.items())),
         "unknownTypes": summary.unknown_types,
         "startedAt": summary.started_at.astimezone(UTC).isoformat(),
@@ -260,21 +267,34 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
 
 
 class SqsWorkQueue:
-    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages a call (SQS's most)."""
+    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages a call (SQS's most).
+
+    On a FIFO queue (its name ends in ``.fifo``) each message carries its item's lane as
+    `MessageGroupId`, so that one account and region is worked by one worker at a time
+    and the per-account pace holds for the account, not only for one worker. Lambda
+    scales a FIFO source to its active message groups, at most `MaximumConcurrency`, and
+    retries a group's failed message before it hands out that group's next ones ("Configuring
+    scaling behavior for SQS event source mappings", AWS Lambda Developer Guide). The
+    `MessageDeduplicationId` is a digest of the run and item ids: a retried segment that
+    sends its chunks again within SQS's five-minute deduplication interval adds nothing
+    ("Exactly-once processing in Amazon SQS", Amazon SQS Developer Guide); after that, the
+    ledger counts a chunk once and its records read closed.
+    """
 
     def __init__(self, client: SQSClient, queue_url: str, *, attempts: int = 3) -> None:
         self._client = client
         self._url = queue_url
         self._attempts = attempts
+        self._fifo = queue_url.rstrip("/").endswith(".fifo")
 
     def send(self, items: Sequence[SweepWork]) -> None:
         for start in range(0, len(items), 10):
-            pending = {str(i): work_to_json(w) for i, w in enumerate(items[start : start + 10])}
+            batch = items[start : start + 10]
+            pending = {str(i): self._entry(str(i), w) for i, w in enumerate(batch)}
             for attempt in range(self._attempts):
                 with translated("sending sweep work items"):
                     response = self._client.send_message_batch(
-                        QueueUrl=self._url,
-                        Entries=[{"Id": i, "MessageBody": b} for i, b in pending.items()],
+                        QueueUrl=self._url, Entries=list(pending.values())
                     )
                 failed = response.get("Failed", [])
                 pending = {f["Id"]: pending[f["Id"]] for f in failed}
@@ -286,3 +306,19 @@ class SqsWorkQueue:
                 raise TransientError(
                     f"sending sweep work items: {len(pending)} not accepted by SQS"
                 )
+
+    def _entry(self, entry_id: str, item: SweepWork) -> SendMessageBatchRequestEntryTypeDef:
+        entry: SendMessageBatchRequestEntryTypeDef = {
+            "Id": entry_id,
+            "MessageBody": work_to_json(item),
+        }
+        if self._fifo:
+            lane = item.lane
+            # SQS takes a group id of at most 128 characters.
+            entry["MessageGroupId"] = lane if len(lane) <= 128 else _digest(lane)
+            entry["MessageDeduplicationId"] = _digest(f"{item.run_id}\n{item.item_id}")
+        return entry
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-from conftest import EXCEPTIONS_TABLE, RULES_TABLE
+EXCEPTIONS_TABLE = "Test-ResourceExceptions"  # the tables tests/adapters/conftest.py creates
+RULES_TABLE = "Test-Master"
 
 RUNS_TABLE = "Test-SweepRuns"
 ACCOUNT = "111122223333"
@@ -103,6 +104,51 @@ def test_work_items_are_sent_ten_a_call(sqs: SQSClient, queue_url: str) -> None:
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "25"
+
+
+def test_on_a_fifo_queue_each_item_goes_in_its_lanes_group_and_a_resend_adds_nothing(
+    sqs: SQSClient,
+) -> None:
+    """Chunks of one account and region share a message group; segments have their own. The
+    deduplication id is the run and item: sending the same items again within SQS's
+    deduplication interval adds no message ("Exactly-once processing in Amazon SQS")."""
+    url = sqs.create_queue(QueueName="elm-sweep.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    other = "444455556666"
+    items = [
+        SweepWork("run-1", "segment-0-of-1", WorkKind.SEGMENT, False),
+        *(
+            SweepWork(
+                "run-1",
+                f"segment-0-of-1/chunk-{n}",
+                WorkKind.CHUNK,
+                False,
+                group=GroupKey(ACCOUNT if n < 2 else other, REGION, SG),
+                keys=(RecordKey(ACCOUNT, 1, f"sg-{n}"),),
+            )
+            for n in range(3)
+        ),
+    ]
+    queue = SqsWorkQueue(sqs, url)
+    queue.send(items)
+    queue.send(items)
+
+    received = []
+    for _ in range(10):
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+        ).get("Messages", [])
+        for message in messages:
+            received.append((message["Attributes"]["MessageGroupId"], message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if not messages:
+            break
+    groups = sorted(group for group, _ in received)
+    assert groups == sorted(
+        ["run-1#segment-0-of-1", f"{ACCOUNT}#{REGION}", f"{ACCOUNT}#{REGION}", f"{other}#{REGION}"]
+    )
+    assert sorted(work_from_json(body).item_id for _, body in received) == sorted(
+        i.item_id for i in items
+    )
 
 
 def test_an_item_is_counted_once_and_a_planner_plans_once(ledger: DynamoRunLedger) -> None:

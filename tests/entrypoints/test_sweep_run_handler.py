@@ -80,19 +80,29 @@ def log_lines() -> Iterator[io.StringIO]:
     handler.setStream(previous)
 
 
-def sqs_event(received: list[Received], bodies: dict[int, str] | None = None) -> dict[str, Any]:
+def sqs_event(
+    received: list[Received],
+    bodies: dict[int, str] | None = None,
+    groups: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """The event Lambda hands the worker for these messages of the FIFO sweep queue."""
     bodies = bodies or {}
+    groups = groups or {}
     return {
         "Records": [
             {
                 "messageId": f"m{r.receipt}",
                 "receiptHandle": f"h{r.receipt}",
                 "body": bodies.get(r.receipt, work_to_json(r.item)),
-                "attributes": {"ApproximateReceiveCount": str(r.receive_count)},
+                "attributes": {
+                    "ApproximateReceiveCount": str(r.receive_count),
+                    "MessageGroupId": groups.get(r.receipt, r.item.lane),
+                    "MessageDeduplicationId": f"d{r.receipt}",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:999900001111:elm-sweep",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:999900001111:elm-sweep.fifo",
                 "awsRegion": "us-east-1",
             }
             for r in received
@@ -147,6 +157,27 @@ def test_a_bad_message_fails_alone_and_the_others_are_done(
         context,  # type: ignore[arg-type]
     )
     assert response["batchItemFailures"] == [{"itemIdentifier": f"m{bad}"}]
+
+
+def test_a_failed_message_sends_back_the_rest_of_its_group_and_other_groups_go_on(
+    parts: RunParts, queue: InMemoryWorkQueue
+) -> None:
+    """One account and region is worked one item at a time: once an item of a group failed,
+    the batch's later items of that group are reported back with it (unprocessed), while
+    another group's item is done ("Using Lambda with Amazon SQS", partial batch responses
+    for FIFO queues: Lambda retries the group's failed message before its later ones)."""
+    context = FakeLambdaContext()
+    sweep_run_handler.planner({}, context)  # type: ignore[arg-type]
+    first, second = list(iter(queue.receive, None))
+    bad = Received(99, first.item, 1)
+    response = sweep_run_handler.worker(
+        sqs_event([bad, first, second], {99: '{"kind": "chunk"}'}),
+        context,  # type: ignore[arg-type]
+    )
+    assert response["batchItemFailures"] == [
+        {"itemIdentifier": "m99"},
+        {"itemIdentifier": f"m{first.receipt}"},
+    ]
 
 
 def test_a_dry_run_flag_that_is_not_a_boolean_is_refused(parts: RunParts) -> None:
