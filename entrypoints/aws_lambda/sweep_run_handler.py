@@ -45,6 +45,10 @@ __all__ = ["logger", "metrics", "planner", "processor", "use_parts_factory", "wo
 logger = Logger(service="elm")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ELM", service="elm")
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose items all failed (the template's batch is one item) is reported item by item,
+# as any partial failure, not raised: the items come back either way, and the workers' Errors
+# alarm is kept for failed invocations (crash, timeout, bad settings).
+processor.raise_on_entire_batch_failure = False
 
 _runtime = RuntimeContainer(logger, sweep=True)
 
