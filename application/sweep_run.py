@@ -41,9 +41,37 @@ from application.sweep_run_ports import (
 )
 from domain.lifecycle import Trigger
 
-__all__ = ["RunSettings", "StartSweep", "SweepWorker", "WorkFailed", "WorkResult", "split"]
+__all__ = [
+    "MAX_CHUNK_KEY_BYTES",
+    "RunSettings",
+    "StartSweep",
+    "SweepWorker",
+    "WorkFailed",
+    "WorkResult",
+    "split",
+]
 
 _T = TypeVar("_T")
+
+MAX_CHUNK_KEY_BYTES = 192 * 1024
+"""The most a chunk's keys may take, so that its item fits one queue message with room to
+spare: SQS takes at most 256 KiB a message and a `SendMessageBatch` call ("SendMessageBatch",
+Amazon SQS API Reference), and one key may be up to 1 KiB (DynamoDB's sort key limit)."""
+_KEY_OVERHEAD = 40  # the account, rule id and JSON punctuation each key carries
+
+
+def _fitted(piece: list[WorkItem]) -> list[list[WorkItem]]:
+    """``piece`` as is, or cut where its keys would not fit one message."""
+    out: list[list[WorkItem]] = [[]]
+    size = 0
+    for work in piece:
+        cost = len(work.record.record_key.key.encode()) + _KEY_OVERHEAD
+        if out[-1] and size + cost > MAX_CHUNK_KEY_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(work)
+        size += cost
+    return out
 
 
 @frozen
@@ -220,7 +248,8 @@ class SweepWorker:
         pieces: list[tuple[GroupKey, list[WorkItem]]] = [
             (group, piece)
             for group in sorted(plan.groups)
-            for piece in split(plan.groups[group], self.settings.chunk_records)
+            for records in split(plan.groups[group], self.settings.chunk_records)
+            for piece in _fitted(records)
         ]
         planned = self.ledger.plan(item.run_id, item.item_id, len(pieces))
         if planned != len(pieces):

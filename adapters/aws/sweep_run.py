@@ -267,7 +267,7 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
 
 
 class SqsWorkQueue:
-    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages a call (SQS's most).
+    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages and 256 KiB a call (SQS's most).
 
     On a FIFO queue (its name ends in ``.fifo``) each message carries its item's lane as
     `MessageGroupId`, so that one account and region is worked by one worker at a time
@@ -288,9 +288,8 @@ class SqsWorkQueue:
         self._fifo = queue_url.rstrip("/").endswith(".fifo")
 
     def send(self, items: Sequence[SweepWork]) -> None:
-        for start in range(0, len(items), 10):
-            batch = items[start : start + 10]
-            pending = {str(i): self._entry(str(i), w) for i, w in enumerate(batch)}
+        for batch in _batches([self._entry("", w) for w in items]):
+            pending = {entry["Id"]: entry for entry in batch}
             for attempt in range(self._attempts):
                 with translated("sending sweep work items"):
                     response = self._client.send_message_batch(
@@ -318,6 +317,29 @@ class SqsWorkQueue:
             entry["MessageGroupId"] = lane if len(lane) <= 128 else _digest(lane)
             entry["MessageDeduplicationId"] = _digest(f"{item.run_id}\n{item.item_id}")
         return entry
+
+
+MAX_BATCH_BYTES = 256 * 1024
+"""SQS takes at most 256 KiB of message bodies a `SendMessageBatch` call, and ten messages."""
+
+
+def _batches(
+    entries: list[SendMessageBatchRequestEntryTypeDef],
+) -> list[list[SendMessageBatchRequestEntryTypeDef]]:
+    """The entries in calls of at most ten and at most `MAX_BATCH_BYTES` of bodies."""
+    out: list[list[SendMessageBatchRequestEntryTypeDef]] = []
+    size = 0
+    for entry in entries:
+        body = len(entry["MessageBody"].encode())
+        if body > MAX_BATCH_BYTES:
+            raise ValueError(f"sweep work item of {body} bytes is over SQS's 256 KiB")
+        if not out or len(out[-1]) == 10 or size + body > MAX_BATCH_BYTES:
+            out.append([])
+            size = 0
+        entry["Id"] = str(len(out[-1]))
+        out[-1].append(entry)
+        size += body
+    return out
 
 
 def _digest(text: str) -> str:

@@ -106,6 +106,27 @@ def test_work_items_are_sent_ten_a_call(sqs: SQSClient, queue_url: str) -> None:
     assert attributes["ApproximateNumberOfMessages"] == "25"
 
 
+def test_large_items_are_sent_in_calls_under_sqss_256_kib(sqs: SQSClient, queue_url: str) -> None:
+    """SQS refuses a SendMessageBatch whose bodies add up to more than 256 KiB
+    ("SendMessageBatch", Amazon SQS API Reference); moto does not check it."""
+    sizes: list[int] = []
+    sqs.meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch",
+        lambda params, **_: sizes.append(sum(len(e["MessageBody"]) for e in params["Entries"])),
+    )
+    keys = tuple(RecordKey(ACCOUNT, 1, f"k{n:03d}-" + "x" * 990) for n in range(90))
+    items = [SweepWork("run-1", f"i{n}", WorkKind.CHUNK, False, keys=keys) for n in range(10)]
+
+    SqsWorkQueue(sqs, queue_url).send(items)
+
+    assert len(sizes) > 1
+    assert all(size <= 256 * 1024 for size in sizes)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "10"
+
+
 def test_on_a_fifo_queue_each_item_goes_in_its_lanes_group_and_a_resend_adds_nothing(
     sqs: SQSClient,
 ) -> None:

@@ -24,6 +24,7 @@ from application.ports import ElmEventKind, ResourceState
 from application.reconcile import Reconcile, SweepLimits
 from application.sweep_report import SweepRequest
 from application.sweep_run import (
+    MAX_CHUNK_KEY_BYTES,
     RunSettings,
     StartSweep,
     SweepWorker,
@@ -454,3 +455,24 @@ def test_a_dry_run_announces_nothing_and_a_redone_chunk_announces_nothing_again(
         k.key for k in keys
     )
     assert estate.bus.of_kind(ElmEventKind.RECONCILIATION_FINISHED)[0].detail["sweepRun"] == "wet"
+
+
+def test_a_chunk_of_long_keys_is_cut_so_that_its_item_fits_one_queue_message(
+    estate: Estate,
+) -> None:
+    """SQS takes 256 KiB a message: 300 keys of 1,000 characters are more than one chunk's
+    worth, whatever ELM_SWEEP_CHUNK_RECORDS says."""
+    long_keys = []
+    for n in range(300):
+        key = RecordKey(ACCOUNT, SG_RULE.rule_id, f"sg-{n:04d}-" + "x" * 992)
+        estate.store.add(ExceptionRecord(key, REGION))
+        estate.config.put(ACCOUNT, REGION, SG, key.key, deleted=True)
+        long_keys.append(key)
+    estate.settings = RunSettings(segments=1, chunk_records=1000)
+    estate.start()
+    estate.drain()
+
+    chunks = chunk_items(estate)
+    assert len(chunks) == 2
+    assert all(sum(len(k.key) + 40 for k in c.keys) <= MAX_CHUNK_KEY_BYTES for c in chunks)
+    assert estate.closed(long_keys) == 300
