@@ -203,7 +203,10 @@ class SweepWorker:
                 delta, announced = self._settle_chunk(item, tally, deadline, progress)
         except (TransientError, RecordFormatError, WorkFailed) as error:
             reason = f"{item.item_id}: {error}"
-            self.ledger.fail(item.run_id, item.item_id, reason)
+            try:
+                self.ledger.fail(item.run_id, item.item_id, reason)
+            except TransientError as uncounted:
+                reason += f" (the failure was not counted: {uncounted})"
             earlier = error.announced if isinstance(error, WorkFailed) else None
             raise WorkFailed(reason, earlier, tally) from error
         totals = self.ledger.finish(item.run_id, item.item_id, delta)

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from botocore.exceptions import ClientError
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog
 from adapters.aws.sweep_messages import work_from_json, work_to_json
 from adapters.aws.sweep_run import DynamoRunLedger, SqsWorkQueue, create_run_table
 from adapters.in_memory import FixedClock, InMemoryInventory, ManualTimer
+from application.errors import TransientError
 from application.handle_change import Policy
 from application.reconcile import Reconcile
 from application.sweep_report import GroupKey, SweepRequest
@@ -246,3 +248,55 @@ def test_a_whole_run_on_sqs_and_dynamodb_closes_every_record_and_writes_its_summ
     written = ledger.summary(run_id)
     assert written is not None
     assert written["counts"] == {"closed": 44, "not-confirmed": 1}
+
+
+def test_a_finish_cancelled_by_a_concurrent_one_is_tried_again(
+    dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers finishing at once contend for the run's counter item: DynamoDB cancels the
+    transactions that conflict ("TransactionConflict", TransactionCanceledException in the
+    DynamoDB API Reference), having written nothing. moto never does; the cancellation is
+    put on the wire here, twice, before the call goes through."""
+    create_run_table(dynamodb, RUNS_TABLE)
+    waits: list[float] = []
+    ledger = DynamoRunLedger(dynamodb, RUNS_TABLE, sleep=waits.append)
+    ledger.open("run-1", STARTED, False, planned=1)
+    conflicts = iter([True, True])
+
+    def cancel(**_: object) -> None:
+        if next(conflicts, False):
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+                },
+                "TransactWriteItems",
+            )
+
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", cancel)
+    totals = ledger.finish("run-1", "segment-0", RunDelta({"closed": 1}, 1, 1))
+
+    assert totals is not None
+    assert (totals.finished, totals.counts) == (1, {"closed": 1})
+    assert len(waits) == 2
+
+
+def test_a_finish_that_keeps_conflicting_fails_the_item_for_its_retry(
+    dynamodb: DynamoDBClient,
+) -> None:
+    create_run_table(dynamodb, RUNS_TABLE)
+    ledger = DynamoRunLedger(dynamodb, RUNS_TABLE, attempts=3, sleep=lambda _s: None)
+    ledger.open("run-1", STARTED, False, planned=1)
+
+    def cancel(**_: object) -> None:
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+            },
+            "TransactWriteItems",
+        )
+
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", cancel)
+    with pytest.raises(TransientError, match="TransactionConflict"):
+        ledger.finish("run-1", "segment-0", RunDelta({"closed": 1}, 1, 1))
