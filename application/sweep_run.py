@@ -210,10 +210,13 @@ class SweepWorker:
             earlier = error.announced if isinstance(error, WorkFailed) else None
             raise WorkFailed(reason, earlier, tally) from error
         totals = self.ledger.finish(item.run_id, item.item_id, delta)
+        counted = totals is not None
         if totals is None:
-            return WorkResult(item, counted=False, tally=tally, announced=announced)
-        if not totals.done:
-            return WorkResult(item, counted=True, tally=tally, announced=announced)
+            # Counted before: by an attempt that may have died before it closed the run,
+            # so a finished run without its summary is closed here (`close` is once only).
+            totals = self.ledger.totals(item.run_id)
+        if totals is None or not totals.done:
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         summary = RunSummary(
             run_id=totals.run_id,
             dry_run=totals.dry_run,
@@ -228,13 +231,13 @@ class SweepWorker:
             finished_at=self.clock.now(),
         )
         if not self.ledger.close(summary):
-            return WorkResult(item, counted=True, tally=tally, announced=announced)
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         if self.sweep.publish is not None:
             end = self.sweep.publish.run_finished(summary)
             announced = Announcement(
                 announced.events + end.events, announced.failures + end.failures
             )
-        return WorkResult(item, True, summary, tally, announced)
+        return WorkResult(item, counted, summary, tally, announced)
 
     def _request(self, item: SweepWork) -> SweepRequest:
         return SweepRequest(

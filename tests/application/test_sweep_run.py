@@ -85,6 +85,7 @@ class KillingLedger:
 
     inner: InMemoryRunLedger = field(factory=InMemoryRunLedger)
     kill_before_finish: set[str] = field(factory=set)
+    kill_before_close: bool = False
 
     def open(self, run_id: str, started_at: object, dry_run: bool, planned: int) -> None:
         self.inner.open(run_id, started_at, dry_run, planned)  # type: ignore[arg-type]
@@ -102,6 +103,9 @@ class KillingLedger:
         self.inner.fail(run_id, item_id, reason)
 
     def close(self, summary: RunSummary) -> bool:
+        if self.kill_before_close:
+            self.kill_before_close = False
+            raise _Killed(summary.run_id)
         return self.inner.close(summary)
 
     def totals(self, run_id: str) -> RunTotals | None:
@@ -476,3 +480,19 @@ def test_a_chunk_of_long_keys_is_cut_so_that_its_item_fits_one_queue_message(
     assert len(chunks) == 2
     assert all(sum(len(k.key) + 40 for k in c.keys) <= MAX_CHUNK_KEY_BYTES for c in chunks)
     assert estate.closed(long_keys) == 300
+
+
+def test_a_worker_killed_after_the_last_count_but_before_the_summary_still_ends_the_run(
+    estate: Estate,
+) -> None:
+    """The last item is counted, then its worker dies: its redelivery finds it counted and
+    the run done without a summary, and writes the summary once."""
+    keys = estate.exceptions(50)
+    estate.ledger.kill_before_close = True
+    estate.start()
+    estate.drain()
+
+    [summary] = estate.summaries()
+    assert summary.counts == {"closed": 50}
+    assert estate.closed(keys) == 50
+    assert estate.ledger.inner.summary("run-1") == summary
