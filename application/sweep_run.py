@@ -29,7 +29,7 @@ from application.ports import Clock, ExceptionStore, RuleCatalog
 from application.reconcile import Reconcile
 from application.sweep_limits import positive
 from application.sweep_plan import WorkItem
-from application.sweep_report import GroupKey, SweepOutcome, SweepRequest, Tally
+from application.sweep_report import GroupKey, SweepOutcome, SweepProgress, SweepRequest, Tally
 from application.sweep_run_ports import (
     RunDelta,
     RunLedger,
@@ -41,9 +41,37 @@ from application.sweep_run_ports import (
 )
 from domain.lifecycle import Trigger
 
-__all__ = ["RunSettings", "StartSweep", "SweepWorker", "WorkFailed", "WorkResult", "split"]
+__all__ = [
+    "MAX_CHUNK_KEY_BYTES",
+    "RunSettings",
+    "StartSweep",
+    "SweepWorker",
+    "WorkFailed",
+    "WorkResult",
+    "split",
+]
 
 _T = TypeVar("_T")
+
+MAX_CHUNK_KEY_BYTES = 192 * 1024
+"""The most a chunk's keys may take, so that its item fits one queue message with room to
+spare: SQS takes at most 256 KiB a message and a `SendMessageBatch` call ("SendMessageBatch",
+Amazon SQS API Reference), and one key may be up to 1 KiB (DynamoDB's sort key limit)."""
+_KEY_OVERHEAD = 40  # the account, rule id and JSON punctuation each key carries
+
+
+def _fitted(piece: list[WorkItem]) -> list[list[WorkItem]]:
+    """``piece`` as is, or cut where its keys would not fit one message."""
+    out: list[list[WorkItem]] = [[]]
+    size = 0
+    for work in piece:
+        cost = len(work.record.record_key.key.encode()) + _KEY_OVERHEAD
+        if out[-1] and size + cost > MAX_CHUNK_KEY_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(work)
+        size += cost
+    return out
 
 
 @frozen
@@ -58,11 +86,15 @@ class RunSettings:
 class WorkFailed(Exception):
     """A work item that did not finish: it goes back on the queue; the message says why.
 
-    `announced` holds the events of what the attempt did change before it failed."""
+    `announced` holds the events of what the attempt did change before it failed, and
+    `tally` its account (what it settled, what failed and why)."""
 
-    def __init__(self, reason: str, announced: Announcement | None = None) -> None:
+    def __init__(
+        self, reason: str, announced: Announcement | None = None, tally: Tally | None = None
+    ) -> None:
         super().__init__(reason)
         self.announced = announced or Announcement()
+        self.tally = tally or Tally()
 
 
 @frozen
@@ -139,6 +171,8 @@ class SweepWorker:
     queue: WorkQueue
     clock: Clock
     settings: RunSettings = field(factory=RunSettings)
+    _next_calls: dict[str, float] = field(factory=dict, init=False)
+    """Each account's next Config call slot: the pace holds across the items one worker does."""
 
     @property
     def store(self) -> ExceptionStore:
@@ -148,25 +182,41 @@ class SweepWorker:
     def rules(self) -> RuleCatalog:
         return self.sweep.rules
 
-    def execute(self, item: SweepWork) -> WorkResult:
-        """Do the item, count it once, and close the run if it was the last; `WorkFailed`."""
+    def execute(
+        self,
+        item: SweepWork,
+        *,
+        deadline: float | None = None,
+        progress: SweepProgress | None = None,
+    ) -> WorkResult:
+        """Do the item, count it once, and close the run if it was the last; `WorkFailed`.
+
+        A chunk's Config calls stop at ``deadline`` (`Timer.monotonic`; default the sweep's
+        budget from now); ``progress`` is told of each record settled.
+        """
         tally = Tally()
         announced = Announcement()
         try:
             if item.kind is WorkKind.SEGMENT:
                 delta = self._plan_segment(item, tally)
             else:
-                delta, announced = self._settle_chunk(item, tally)
+                delta, announced = self._settle_chunk(item, tally, deadline, progress)
         except (TransientError, RecordFormatError, WorkFailed) as error:
             reason = f"{item.item_id}: {error}"
-            self.ledger.fail(item.run_id, item.item_id, reason)
+            try:
+                self.ledger.fail(item.run_id, item.item_id, reason)
+            except TransientError as uncounted:
+                reason += f" (the failure was not counted: {uncounted})"
             earlier = error.announced if isinstance(error, WorkFailed) else None
-            raise WorkFailed(reason, earlier) from error
+            raise WorkFailed(reason, earlier, tally) from error
         totals = self.ledger.finish(item.run_id, item.item_id, delta)
+        counted = totals is not None
         if totals is None:
-            return WorkResult(item, counted=False, tally=tally, announced=announced)
-        if not totals.done:
-            return WorkResult(item, counted=True, tally=tally, announced=announced)
+            # Counted before: by an attempt that may have died before it closed the run,
+            # so a finished run without its summary is closed here (`close` is once only).
+            totals = self.ledger.totals(item.run_id)
+        if totals is None or not totals.done:
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         summary = RunSummary(
             run_id=totals.run_id,
             dry_run=totals.dry_run,
@@ -181,13 +231,13 @@ class SweepWorker:
             finished_at=self.clock.now(),
         )
         if not self.ledger.close(summary):
-            return WorkResult(item, counted=True, tally=tally, announced=announced)
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         if self.sweep.publish is not None:
             end = self.sweep.publish.run_finished(summary)
             announced = Announcement(
                 announced.events + end.events, announced.failures + end.failures
             )
-        return WorkResult(item, True, summary, tally, announced)
+        return WorkResult(item, counted, summary, tally, announced)
 
     def _request(self, item: SweepWork) -> SweepRequest:
         return SweepRequest(
@@ -200,10 +250,12 @@ class SweepWorker:
             item.segment, item.total_segments, self.settings.page_size, tally.unreadable.append
         )
         plan = self.sweep.classify(records, rules, self._request(item), tally)
+        tally.scanned = plan.scanned
         pieces: list[tuple[GroupKey, list[WorkItem]]] = [
             (group, piece)
             for group in sorted(plan.groups)
-            for piece in split(plan.groups[group], self.settings.chunk_records)
+            for records in split(plan.groups[group], self.settings.chunk_records)
+            for piece in _fitted(records)
         ]
         planned = self.ledger.plan(item.run_id, item.item_id, len(pieces))
         if planned != len(pieces):
@@ -232,7 +284,13 @@ class SweepWorker:
         )
         return RunDelta(_counts(tally), records_read=plan.scanned, records_scanned=plan.scanned)
 
-    def _settle_chunk(self, item: SweepWork, tally: Tally) -> tuple[RunDelta, Announcement]:
+    def _settle_chunk(
+        self,
+        item: SweepWork,
+        tally: Tally,
+        deadline: float | None,
+        progress: SweepProgress | None,
+    ) -> tuple[RunDelta, Announcement]:
         rules = {r.rule_id: r for r in self.rules.list_rules()}
         current = [r for k in item.keys if (r := self.store.get(k)) is not None]
         open_records = [r for r in current if not r.is_closed]
@@ -241,10 +299,21 @@ class SweepWorker:
             # attempt of this item; either way nothing is left to write.
             tally.counts[SweepOutcome.DUPLICATE] += 1
         plan = self.sweep.classify(open_records, rules, self._request(item), tally)
+        tally.expiring.clear()  # listed once, by the segment that planned the record
         trigger = Trigger(item.run_id, reconciled=True)
         spent = False
         for group in sorted(plan.groups):
-            if not self.sweep.sweep_items(group, plan.groups[group], trigger, item.dry_run, tally):
+            settled = self.sweep.sweep_items(
+                group,
+                plan.groups[group],
+                trigger,
+                item.dry_run,
+                tally,
+                progress,
+                deadline=deadline,
+                next_calls=self._next_calls,
+            )
+            if not settled:
                 spent = True
                 break
         # What was written is announced now, also when the item fails after: its retry reads
