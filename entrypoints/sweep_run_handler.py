@@ -8,6 +8,7 @@ the code lives in `entrypoints.aws_lambda.sweep_run_handler`.
 from __future__ import annotations
 
 from entrypoints.aws_lambda.sweep_run_handler import (
+    SAFETY_MARGIN_SECONDS,
     logger,
     metrics,
     planner,
@@ -16,4 +17,12 @@ from entrypoints.aws_lambda.sweep_run_handler import (
     worker,
 )
 
-__all__ = ["logger", "metrics", "planner", "processor", "use_parts_factory", "worker"]
+__all__ = [
+    "SAFETY_MARGIN_SECONDS",
+    "logger",
+    "metrics",
+    "planner",
+    "processor",
+    "use_parts_factory",
+    "worker",
+]

@@ -15,12 +15,14 @@ from cfn_templates import STATUS_UPDATE, SWEEP_REFS, load_template, resolve
 from application.reconcile import SweepLimits
 from entrypoints.composition.settings import Settings
 from entrypoints.composition.sweep_run_wiring import RunWiring
+from entrypoints.sweep_run_handler import SAFETY_MARGIN_SECONDS
 
 BOUNDS = ("SweepPageSize", "SweepCallsPerSecond", "SweepBudgetSeconds")
 RUN_SHAPE = ("SweepSegments", "SweepChunkRecords")
 WRITE_MARGIN_SECONDS = 30
 """Kept from a worker's timeout beyond an item's budget: the item's last writes, its count
-in the ledger, the run's summary and the metrics."""
+in the ledger, the run's summary and the metrics. At least the worker's own margin, under
+which it starts no Config call."""
 
 
 def _variables(parameters: dict[str, str]) -> dict[str, str]:
@@ -77,5 +79,6 @@ def test_an_items_budget_leaves_the_margin_inside_the_workers_timeout() -> None:
     worker = template["Resources"]["SweepWorkerFunction"]["Properties"]
     batch = template["Resources"]["SweepEventSourceMapping"]["Properties"]["BatchSize"]
 
+    assert WRITE_MARGIN_SECONDS >= SAFETY_MARGIN_SECONDS
     assert batch * budget["MaxValue"] + WRITE_MARGIN_SECONDS <= worker["Timeout"]
     assert budget["Default"] <= budget["MaxValue"]
