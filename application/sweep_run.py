@@ -41,9 +41,37 @@ from application.sweep_run_ports import (
 )
 from domain.lifecycle import Trigger
 
-__all__ = ["RunSettings", "StartSweep", "SweepWorker", "WorkFailed", "WorkResult", "split"]
+__all__ = [
+    "MAX_CHUNK_KEY_BYTES",
+    "RunSettings",
+    "StartSweep",
+    "SweepWorker",
+    "WorkFailed",
+    "WorkResult",
+    "split",
+]
 
 _T = TypeVar("_T")
+
+MAX_CHUNK_KEY_BYTES = 192 * 1024
+"""The most a chunk's keys may take, so that its item fits one queue message with room to
+spare: SQS takes at most 256 KiB a message and a `SendMessageBatch` call ("SendMessageBatch",
+Amazon SQS API Reference), and one key may be up to 1 KiB (DynamoDB's sort key limit)."""
+_KEY_OVERHEAD = 40  # the account, rule id and JSON punctuation each key carries
+
+
+def _fitted(piece: list[WorkItem]) -> list[list[WorkItem]]:
+    """``piece`` as is, or cut where its keys would not fit one message."""
+    out: list[list[WorkItem]] = [[]]
+    size = 0
+    for work in piece:
+        cost = len(work.record.record_key.key.encode()) + _KEY_OVERHEAD
+        if out[-1] and size + cost > MAX_CHUNK_KEY_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(work)
+        size += cost
+    return out
 
 
 @frozen
@@ -175,14 +203,20 @@ class SweepWorker:
                 delta, announced = self._settle_chunk(item, tally, deadline, progress)
         except (TransientError, RecordFormatError, WorkFailed) as error:
             reason = f"{item.item_id}: {error}"
-            self.ledger.fail(item.run_id, item.item_id, reason)
+            try:
+                self.ledger.fail(item.run_id, item.item_id, reason)
+            except TransientError as uncounted:
+                reason += f" (the failure was not counted: {uncounted})"
             earlier = error.announced if isinstance(error, WorkFailed) else None
             raise WorkFailed(reason, earlier, tally) from error
         totals = self.ledger.finish(item.run_id, item.item_id, delta)
+        counted = totals is not None
         if totals is None:
-            return WorkResult(item, counted=False, tally=tally, announced=announced)
-        if not totals.done:
-            return WorkResult(item, counted=True, tally=tally, announced=announced)
+            # Counted before: by an attempt that may have died before it closed the run,
+            # so a finished run without its summary is closed here (`close` is once only).
+            totals = self.ledger.totals(item.run_id)
+        if totals is None or not totals.done:
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         summary = RunSummary(
             run_id=totals.run_id,
             dry_run=totals.dry_run,
@@ -197,13 +231,13 @@ class SweepWorker:
             finished_at=self.clock.now(),
         )
         if not self.ledger.close(summary):
-            return WorkResult(item, counted=True, tally=tally, announced=announced)
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         if self.sweep.publish is not None:
             end = self.sweep.publish.run_finished(summary)
             announced = Announcement(
                 announced.events + end.events, announced.failures + end.failures
             )
-        return WorkResult(item, True, summary, tally, announced)
+        return WorkResult(item, counted, summary, tally, announced)
 
     def _request(self, item: SweepWork) -> SweepRequest:
         return SweepRequest(
@@ -220,7 +254,8 @@ class SweepWorker:
         pieces: list[tuple[GroupKey, list[WorkItem]]] = [
             (group, piece)
             for group in sorted(plan.groups)
-            for piece in split(plan.groups[group], self.settings.chunk_records)
+            for records in split(plan.groups[group], self.settings.chunk_records)
+            for piece in _fitted(records)
         ]
         planned = self.ledger.plan(item.run_id, item.item_id, len(pieces))
         if planned != len(pieces):

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from application.sweep_run_ports import RunDelta, RunSummary, RunTotals, SweepWo
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
@@ -46,6 +48,9 @@ RUN_ITEM = "#run"
 _NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead", "RecordsScanned")
 _OUTCOMES = tuple(o.value for o in SweepOutcome)
 RUN_RETENTION_DAYS = 30
+_CONTENDED = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+"""Cancellation reasons of a finish that wrote nothing and may be tried again at once
+("TransactWriteItems", Amazon DynamoDB API Reference: CancellationReasons)."""
 
 
 def create_run_table(client: DynamoDBClient, table_name: str) -> None:
@@ -77,9 +82,18 @@ def _count_name(outcome: str) -> str:
 class DynamoRunLedger:
     """`RunLedger` on a DynamoDB table of its own."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._attempts = attempts
+        self._sleep = sleep
 
     def _key(self, run_id: str, item_id: str = RUN_ITEM) -> dict[str, Any]:
         return {"RunId": {"S": run_id}, "ItemId": {"S": item_id}}
@@ -142,36 +156,42 @@ class DynamoRunLedger:
             names[f"#o{index}"] = _count_name(outcome)
             values[f":o{index}"] = {"N": str(count)}
             adds.append(f"#o{index} :o{index}")
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {**self._key(run_id, item_id), "FinishedItem": {"BOOL": True}},
-                            "ConditionExpression": "attribute_not_exists(ItemId)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": self._key(run_id),
-                            "UpdateExpression": "ADD " + ", ".join(adds),
-                            "ConditionExpression": "attribute_exists(RunId)",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons", [])
-            codes = [str(r.get("Code", "")) for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return None  # finished before: a redelivered message
-            raise TransientError(f"finishing {item_id}: {error_code(error)} {codes}") from error
-        except BotoCoreError as error:
-            raise TransientError(f"finishing {item_id}: {error}") from error
+        transact: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**self._key(run_id, item_id), "FinishedItem": {"BOOL": True}},
+                    "ConditionExpression": "attribute_not_exists(ItemId)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(run_id),
+                    "UpdateExpression": "ADD " + ", ".join(adds),
+                    "ConditionExpression": "attribute_exists(RunId)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
+        for attempt in range(1, self._attempts + 1):
+            try:
+                self._client.transact_write_items(TransactItems=transact)
+            except ClientError as error:
+                reasons = error.response.get("CancellationReasons", [])
+                codes = [str(r.get("Code", "")) for r in reasons]
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    return None  # finished before: a redelivered message
+                if attempt < self._attempts and set(codes) & _CONTENDED:
+                    # Workers finishing at once contend for the run's counter item: DynamoDB
+                    # cancels all but one ("TransactionConflict"); nothing was written.
+                    self._sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter)
+                    continue
+                raise TransientError(f"finishing {item_id}: {error_code(error)} {codes}") from error
+            except BotoCoreError as error:
+                raise TransientError(f"finishing {item_id}: {error}") from error
+            break
         return self._totals(run_id, self._read(run_id))
 
     def fail(self, run_id: str, item_id: str, reason: str) -> None:
@@ -267,7 +287,7 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
 
 
 class SqsWorkQueue:
-    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages a call (SQS's most).
+    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages and 256 KiB a call (SQS's most).
 
     On a FIFO queue (its name ends in ``.fifo``) each message carries its item's lane as
     `MessageGroupId`, so that one account and region is worked by one worker at a time
@@ -288,9 +308,8 @@ class SqsWorkQueue:
         self._fifo = queue_url.rstrip("/").endswith(".fifo")
 
     def send(self, items: Sequence[SweepWork]) -> None:
-        for start in range(0, len(items), 10):
-            batch = items[start : start + 10]
-            pending = {str(i): self._entry(str(i), w) for i, w in enumerate(batch)}
+        for batch in _batches([self._entry("", w) for w in items]):
+            pending = {entry["Id"]: entry for entry in batch}
             for attempt in range(self._attempts):
                 with translated("sending sweep work items"):
                     response = self._client.send_message_batch(
@@ -318,6 +337,29 @@ class SqsWorkQueue:
             entry["MessageGroupId"] = lane if len(lane) <= 128 else _digest(lane)
             entry["MessageDeduplicationId"] = _digest(f"{item.run_id}\n{item.item_id}")
         return entry
+
+
+MAX_BATCH_BYTES = 256 * 1024
+"""SQS takes at most 256 KiB of message bodies a `SendMessageBatch` call, and ten messages."""
+
+
+def _batches(
+    entries: list[SendMessageBatchRequestEntryTypeDef],
+) -> list[list[SendMessageBatchRequestEntryTypeDef]]:
+    """The entries in calls of at most ten and at most `MAX_BATCH_BYTES` of bodies."""
+    out: list[list[SendMessageBatchRequestEntryTypeDef]] = []
+    size = 0
+    for entry in entries:
+        body = len(entry["MessageBody"].encode())
+        if body > MAX_BATCH_BYTES:
+            raise ValueError(f"sweep work item of {body} bytes is over SQS's 256 KiB")
+        if not out or len(out[-1]) == 10 or size + body > MAX_BATCH_BYTES:
+            out.append([])
+            size = 0
+        entry["Id"] = str(len(out[-1]))
+        out[-1].append(entry)
+        size += body
+    return out
 
 
 def _digest(text: str) -> str:

@@ -40,11 +40,25 @@ from entrypoints.aws_lambda.reporting import report_publish_failures
 from entrypoints.aws_lambda.runtime import RuntimeContainer
 from entrypoints.composition.sweep_run_wiring import RunParts, RunWiring, run_parts
 
-__all__ = ["logger", "metrics", "planner", "processor", "use_parts_factory", "worker"]
+__all__ = [
+    "SAFETY_MARGIN_SECONDS",
+    "logger",
+    "metrics",
+    "planner",
+    "processor",
+    "use_parts_factory",
+    "worker",
+]
+
+SAFETY_MARGIN_SECONDS = 20.0
+"""Time a worker keeps before its timeout: no Config call starts after it."""
 
 logger = Logger(service="elm")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ELM", service="elm")
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every item failed is reported item by item too, not raised: SQS gives each
+# back as for any failure, and the invocation does not count as an error of the function.
+processor.raise_on_entire_batch_failure = False
 
 _runtime = RuntimeContainer(logger, sweep=True)
 
@@ -93,15 +107,19 @@ def planner(event: object, context: LambdaContext) -> dict[str, Any]:
 def worker(event: Mapping[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Run a batch of work items; return ``{"batchItemFailures": [...]}`` of the failed ones."""
     parts = _get()
+    # A chunk's Config calls stop before the invocation's time does: the item then fails,
+    # is given back, and the rest of its group in the batch with it.
+    left = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+    deadline = parts.worker.sweep.timer.monotonic() + max(0.0, left)
     return process_partial_response(
         event=dict(event),
-        record_handler=functools.partial(_work, parts),
+        record_handler=functools.partial(_work, parts, deadline),
         processor=processor,
         context=context,
     )
 
 
-def _work(parts: RunParts, record: SQSRecord) -> None:
+def _work(parts: RunParts, deadline: float, record: SQSRecord) -> None:
     try:
         item = work_from_json(record.body)
     except ValueError as error:
@@ -109,7 +127,7 @@ def _work(parts: RunParts, record: SQSRecord) -> None:
         metrics.add_metric(name="sweep-item-failed", unit=MetricUnit.Count, value=1)
         raise
     try:
-        result = parts.worker.execute(item)
+        result = parts.worker.execute(item, deadline=deadline)
     except WorkFailed as error:
         report_publish_failures(logger, metrics, error.announced.failures)
         logger.warning(

@@ -24,6 +24,7 @@ from application.ports import ElmEventKind, ResourceState
 from application.reconcile import Reconcile, SweepLimits
 from application.sweep_report import SweepRequest
 from application.sweep_run import (
+    MAX_CHUNK_KEY_BYTES,
     RunSettings,
     StartSweep,
     SweepWorker,
@@ -84,6 +85,7 @@ class KillingLedger:
 
     inner: InMemoryRunLedger = field(factory=InMemoryRunLedger)
     kill_before_finish: set[str] = field(factory=set)
+    kill_before_close: bool = False
 
     def open(self, run_id: str, started_at: object, dry_run: bool, planned: int) -> None:
         self.inner.open(run_id, started_at, dry_run, planned)  # type: ignore[arg-type]
@@ -101,6 +103,9 @@ class KillingLedger:
         self.inner.fail(run_id, item_id, reason)
 
     def close(self, summary: RunSummary) -> bool:
+        if self.kill_before_close:
+            self.kill_before_close = False
+            raise _Killed(summary.run_id)
         return self.inner.close(summary)
 
     def totals(self, run_id: str) -> RunTotals | None:
@@ -454,3 +459,40 @@ def test_a_dry_run_announces_nothing_and_a_redone_chunk_announces_nothing_again(
         k.key for k in keys
     )
     assert estate.bus.of_kind(ElmEventKind.RECONCILIATION_FINISHED)[0].detail["sweepRun"] == "wet"
+
+
+def test_a_chunk_of_long_keys_is_cut_so_that_its_item_fits_one_queue_message(
+    estate: Estate,
+) -> None:
+    """SQS takes 256 KiB a message: 300 keys of 1,000 characters are more than one chunk's
+    worth, whatever ELM_SWEEP_CHUNK_RECORDS says."""
+    long_keys = []
+    for n in range(300):
+        key = RecordKey(ACCOUNT, SG_RULE.rule_id, f"sg-{n:04d}-" + "x" * 992)
+        estate.store.add(ExceptionRecord(key, REGION))
+        estate.config.put(ACCOUNT, REGION, SG, key.key, deleted=True)
+        long_keys.append(key)
+    estate.settings = RunSettings(segments=1, chunk_records=1000)
+    estate.start()
+    estate.drain()
+
+    chunks = chunk_items(estate)
+    assert len(chunks) == 2
+    assert all(sum(len(k.key) + 40 for k in c.keys) <= MAX_CHUNK_KEY_BYTES for c in chunks)
+    assert estate.closed(long_keys) == 300
+
+
+def test_a_worker_killed_after_the_last_count_but_before_the_summary_still_ends_the_run(
+    estate: Estate,
+) -> None:
+    """The last item is counted, then its worker dies: its redelivery finds it counted and
+    the run done without a summary, and writes the summary once."""
+    keys = estate.exceptions(50)
+    estate.ledger.kill_before_close = True
+    estate.start()
+    estate.drain()
+
+    [summary] = estate.summaries()
+    assert summary.counts == {"closed": 50}
+    assert estate.closed(keys) == 50
+    assert estate.ledger.inner.summary("run-1") == summary

@@ -195,3 +195,32 @@ def test_the_run_settings_read_from_the_environment_and_name_a_bad_variable() ->
         RunWiring.from_env({"ELM_SWEEP_SEGMENTS": "0"})
     with pytest.raises(SettingsError, match="ELM_SWEEP_CHUNK_RECORDS"):
         RunWiring.from_env({"ELM_SWEEP_CHUNK_RECORDS": "many"})
+
+
+class ShortContext(FakeLambdaContext):
+    """An invocation with less time left than the worker keeps in reserve."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(sweep_run_handler.SAFETY_MARGIN_SECONDS * 1000) - 1
+
+
+def test_a_chunk_is_given_back_untouched_when_the_invocation_has_no_time_left(
+    parts: RunParts, queue: InMemoryWorkQueue, store: InMemoryExceptionStore
+) -> None:
+    context = FakeLambdaContext()
+    sweep_run_handler.planner({}, context)  # type: ignore[arg-type]
+    segments = list(iter(queue.receive, None))
+    sweep_run_handler.worker(sqs_event(segments), context)  # type: ignore[arg-type]
+    for received in segments:
+        queue.delete(received.receipt)
+    chunks = list(iter(queue.receive, None))
+    assert chunks
+
+    response = sweep_run_handler.worker(sqs_event(chunks), ShortContext())  # type: ignore[arg-type]
+
+    assert len(response["batchItemFailures"]) == len(chunks)
+    assert not any(r.is_closed for r in store.scan_all())
+    for received in chunks:
+        queue.release(received.receipt)
+    drain(queue, context)
+    assert all(r.is_closed for r in store.scan_all())

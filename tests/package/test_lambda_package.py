@@ -17,15 +17,17 @@ import subprocess
 import sys
 import urllib.request
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
+from adapters.aws.sweep_run import create_run_table
 from adapters.aws.tables import create_tables
 from entrypoints.cli import app
 from entrypoints.cli.package import code_form_text
@@ -81,7 +83,7 @@ def test_the_package_holds_both_handlers_and_the_code_they_import(
         _module(built_package, source)
         for source in (
             "entrypoints/lambda_handler.py",
-            "entrypoints/sweep_handler.py",
+            "entrypoints/sweep_run_handler.py",
             "entrypoints/__init__.py",
             "domain/__init__.py",
             "application/handle_change.py",
@@ -186,9 +188,10 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(built_package.path)!r}, {str(provided)!r}]\n"
-        "import entrypoints.lambda_handler, entrypoints.sweep_handler\n"
+        "import entrypoints.lambda_handler, entrypoints.sweep_run_handler\n"
         "assert callable(entrypoints.lambda_handler.handler)\n"
-        "assert callable(entrypoints.sweep_handler.handler)\n"
+        "assert callable(entrypoints.sweep_run_handler.planner)\n"
+        "assert callable(entrypoints.sweep_run_handler.worker)\n"
         "import typer\n"
     )
 
@@ -208,11 +211,11 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
 
 def test_the_package_targets_the_handlers_and_runtime_the_template_declares() -> None:
     template = _INFRA.read_text(encoding="utf-8")
-    handlers = re.findall(r"^\s+Handler: ([\w.]+)\.handler$", template, flags=re.M)
+    handlers = set(re.findall(r"^\s+Handler: ([\w.]+)\.\w+$", template, flags=re.M))
     runtimes = set(re.findall(r"^\s+Runtime: (\S+)$", template, flags=re.M))
     architectures = set(re.findall(r"^\s+Architectures: (.+)$", template, flags=re.M))
 
-    assert sorted(handlers) == sorted(HANDLER_MODULES)
+    assert handlers == set(HANDLER_MODULES)
     assert runtimes == {f"python{LAMBDA_PYTHON}"}
     assert architectures == {"[arm64]"}
     assert LAMBDA_PLATFORM.endswith("aarch64")
@@ -233,7 +236,7 @@ def test_elm_package_builds_the_same_bytes_again_and_prints_their_size(
 
 
 _RUN_BOTH_HANDLERS = """
-import json, sys
+import json, os, sys
 unzipped = sys.argv[1]
 sys.path[:0] = [unzipped, sys.argv[2]]
 
@@ -245,7 +248,8 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 300_000
 
-from entrypoints import lambda_handler, sweep_handler
+from entrypoints import lambda_handler, sweep_run_handler
+import boto3
 compliant = {"version": "0", "id": "e-1", "detail-type": "Config Rules Compliance Change",
              "source": "aws.config", "account": "111122223333", "region": "us-east-1",
              "detail": {"awsAccountId": "111122223333", "awsRegion": "us-east-1",
@@ -257,7 +261,24 @@ record = {"messageId": "m-1", "receiptHandle": "h", "body": json.dumps(compliant
           "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
           "awsRegion": "us-east-1"}
 print("RESULT", json.dumps(lambda_handler.handler({"Records": [record]}, Context())))
-print("RESULT", json.dumps(sweep_handler.handler({}, Context())))
+started = sweep_run_handler.planner({}, Context())
+sqs, queue_url = boto3.client("sqs"), os.environ["ELM_SWEEP_QUEUE_URL"]
+failures = []
+while messages := sqs.receive_message(
+    QueueUrl=queue_url, MaxNumberOfMessages=1, AttributeNames=["All"]
+).get("Messages", []):
+    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"], "attributes": m["Attributes"],
+                "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1"} for m in messages]
+    failures += sweep_run_handler.worker({"Records": records}, Context())["batchItemFailures"]
+    for m in messages:
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+from adapters.aws.sweep_run import DynamoRunLedger
+summary = DynamoRunLedger(boto3.client("dynamodb"), os.environ["ELM_SWEEP_RUNS_TABLE"]).summary(
+    started["run"])
+print("RESULT", json.dumps({"started": started, "failures": failures, "summary": summary}))
 packaged = ("aws_lambda_powertools", "attr", "attrs", "injector", "typing_extensions",
             "domain", "application", "adapters", "entrypoints")
 loaded = {name: module for name, module in list(sys.modules.items())
@@ -270,8 +291,9 @@ print("RESULT", json.dumps("%d.%d" % sys.version_info[:2]))
 
 
 @pytest.fixture
-def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto server on the loopback address, its tables created, for another process."""
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A moto server on the loopback address with ELM's tables, the sweep's run table and
+    queue: the environment another process needs to use them."""
     for name, value in _FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -283,7 +305,14 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         settings = Settings.from_env({})
         client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
         create_tables(client, settings.exceptions_table, settings.rules_table)
-        yield endpoint
+        create_run_table(client, "elm-sweep-runs")
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="elm-sweep.fifo", Attributes={"FifoQueue": "true"})
+        yield {
+            "AWS_ENDPOINT_URL": endpoint,
+            "ELM_SWEEP_QUEUE_URL": queue["QueueUrl"],
+            "ELM_SWEEP_RUNS_TABLE": "elm-sweep-runs",
+        }
         _reset(endpoint)
     finally:
         server.stop()
@@ -303,7 +332,9 @@ _FAKE_AWS = {
 }
 
 
-def _run_both_handlers(zip_path: Path, python: str, work: Path, endpoint: str) -> list[object]:
+def _run_both_handlers(
+    zip_path: Path, python: str, work: Path, aws: Mapping[str, str]
+) -> list[Any]:
     """Both handlers run from the unzipped package by ``python``, the runtime's SDK beside it.
 
     -S -I: no site-packages and no PYTHON* variables, so nothing but the package and the
@@ -314,7 +345,7 @@ def _run_both_handlers(zip_path: Path, python: str, work: Path, endpoint: str) -
         archive.extractall(unzipped)
     provided = _runtime_sdk(work / "runtime")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ELM_"))}
-    env.update(_FAKE_AWS, AWS_ENDPOINT_URL=endpoint, ELM_SWEEP_CALLS_PER_SECOND="100")
+    env.update(_FAKE_AWS, **aws, ELM_SWEEP_CALLS_PER_SECOND="100")
     completed = subprocess.run(  # noqa: S603
         [python, "-S", "-I", "-B", "-c", _RUN_BOTH_HANDLERS, str(unzipped), str(provided)],
         capture_output=True,
@@ -332,9 +363,11 @@ def _run_both_handlers(zip_path: Path, python: str, work: Path, endpoint: str) -
 
 
 def test_the_unzipped_package_runs_both_handlers(
-    built_package: PackageReport, tmp_path: Path, moto_endpoint: str
+    built_package: PackageReport, tmp_path: Path, moto_aws: dict[str, str]
 ) -> None:
-    """Both handlers handle an invocation with only the packaged code and dependencies.
+    """The processor, and the sweep's planner and worker, each handle invocations with only
+    the packaged code and dependencies: a run of an empty table is planned, its segments
+    worked from the FIFO queue, and its summary written.
 
     The package is unzipped as Lambda does ("Deploying Python Lambda functions with .zip
     file archives", https://docs.aws.amazon.com/lambda/latest/dg/python-package.html) and
@@ -347,11 +380,13 @@ def test_the_unzipped_package_runs_both_handlers(
     python = _python(built_package)
 
     batch, sweep, outside, loaders, version = _run_both_handlers(
-        built_package.path, python, tmp_path, moto_endpoint
+        built_package.path, python, tmp_path, moto_aws
     )
 
     assert batch == {"batchItemFailures": []}
-    assert isinstance(sweep, dict)
+    assert sweep["started"]["segments"] >= 1
+    assert sweep["failures"] == []
+    assert sweep["summary"]["workItems"] == sweep["started"]["segments"]
     assert outside == []
     if built_package.bytecode_python is not None:
         assert version == LAMBDA_PYTHON
@@ -371,7 +406,7 @@ def test_this_machine_builds_the_package_for_the_runtimes_python() -> None:
 
 
 def test_without_the_runtimes_python_the_package_is_source_that_still_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_endpoint: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_aws: dict[str, str]
 ) -> None:
     """`elm package` on a machine without the runtime's Python: source, said in one line."""
     monkeypatch.setattr(lambda_zip, "runtime_python", lambda: None)
@@ -390,7 +425,7 @@ def test_without_the_runtimes_python_the_package_is_source_that_still_runs(
     assert "entrypoints/lambda_handler.py" in names
     assert not [n for n in names if n.endswith(".pyc")]
     batch, _sweep, outside, loaders, _version = _run_both_handlers(
-        output, sys.executable, tmp_path, moto_endpoint
+        output, sys.executable, tmp_path, moto_aws
     )
     assert batch == {"batchItemFailures": []}
     assert (outside, loaders) == ([], ["SourceFileLoader"])
