@@ -2,9 +2,11 @@
 
 After each write that changed a record (never for a dry run, never for a `duplicate`) ELM
 puts one event on its bus: `Exception Closed` or `Exception Member Deleted`; after a sweep,
-`Reconciliation Finished`. A failure to publish never fails or undoes the write: it is
-returned, for the entrypoint to log and count (`publish-failed`). The record's History
-stays the source of truth. The detail's fields are documented in docs/events.md.
+`Reconciliation Finished`. A distributed run announces each chunk's changes once its
+worker wrote them, and its end once, from the worker that finished its last item. A
+failure to publish never fails or undoes the write: it is returned, for the entrypoint to
+log and count (`publish-failed`). The record's History stays the source of truth. The
+detail's fields are documented in docs/events.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from attrs import frozen
 from application.handle_change import ChangeResult
 from application.ports import Clock, ElmEvent, ElmEventKind, EventPublisher, PublishFailure
 from application.sweep_report import RecordNote, SweepOutcome, SweepReport
+from application.sweep_run_ports import RunSummary
 from domain.outcomes import Outcome
 from domain.records import RecordKey
 
@@ -26,6 +29,7 @@ __all__ = [
     "Announcement",
     "PublishEvents",
     "change_events",
+    "run_finished_event",
     "sweep_events",
 ]
 
@@ -163,6 +167,28 @@ def sweep_events(report: SweepReport, now: datetime) -> list[ElmEvent]:
     return events
 
 
+def run_finished_event(summary: RunSummary, now: datetime) -> ElmEvent:
+    """`Reconciliation Finished` for a distributed run: complete, since every item was done.
+
+    Its `groups` counts the run's chunks (a group larger than a chunk counts once a chunk);
+    a failed attempt was retried until its item was done, so `failedGroups` is 0.
+    """
+    finished: Mapping[str, Any] = {
+        "version": DETAIL_VERSION,
+        "sweepRun": summary.run_id,
+        "complete": True,
+        "recordsScanned": summary.records_scanned,
+        "groups": summary.chunks,
+        "configCalls": summary.config_calls,
+        "outcomes": {o.value: n for o in SweepOutcome if (n := summary.counts.get(o.value, 0))},
+        "failedGroups": 0,
+        "scanFailure": None,
+        "stopped": None,
+        "time": _iso(now),
+    }
+    return ElmEvent(ElmEventKind.RECONCILIATION_FINISHED, finished, now)
+
+
 @frozen
 class PublishEvents:
     """Publish ELM's events for what was written; ``publisher`` None: publishing is off."""
@@ -178,6 +204,19 @@ class PublishEvents:
     def sweep(self, report: SweepReport) -> Announcement:
         """The events of a finished sweep, published together."""
         return self._publish(sweep_events(report, self.clock.now()))
+
+    def notes(self, notes: Iterable[RecordNote], run_id: str, dry_run: bool) -> Announcement:
+        """One event per record a distributed run's chunk changed; none for a dry run."""
+        if dry_run:
+            return Announcement()
+        now = self.clock.now()
+        return self._publish([e for n in notes if (e := _note_event(n, run_id, now)) is not None])
+
+    def run_finished(self, summary: RunSummary) -> Announcement:
+        """The end of a distributed run; none for a dry run."""
+        if summary.dry_run:
+            return Announcement()
+        return self._publish([run_finished_event(summary, self.clock.now())])
 
     def _publish(self, events: list[ElmEvent]) -> Announcement:
         if self.publisher is None or not events:

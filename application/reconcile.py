@@ -203,16 +203,20 @@ class Reconcile:
         dry_run: bool,
         tally: Tally,
         progress: SweepProgress | None = None,
+        *,
+        deadline: float | None = None,
+        next_calls: dict[str, float] | None = None,
     ) -> bool:
         """Confirm and settle one group's items as a sweep does; False if the budget ran out.
 
-        The budget is `limits.budget_seconds` from now, and the per-account pace applies.
+        The budget ends at ``deadline`` (on `timer.monotonic`; default `limits.budget_seconds`
+        from now), and the per-account pace applies: pass the same ``next_calls`` to
+        successive calls so that the pace holds across them (each account's next call slot).
         """
-        pacer = _Pacer(
-            self.timer,
-            self.timer.monotonic() + self.limits.budget_seconds,
-            1.0 / self.limits.max_calls_per_second,
-        )
+        if deadline is None:
+            deadline = self.timer.monotonic() + self.limits.budget_seconds
+        interval = 1.0 / self.limits.max_calls_per_second
+        pacer = _Pacer(self.timer, deadline, interval, {} if next_calls is None else next_calls)
         try:
             self._sweep_group(
                 group, items, trigger, dry_run, pacer, tally, progress or NoProgress()

@@ -205,6 +205,8 @@ class Tally:
     unreadable: list[UnreadableItem] = field(factory=list)
     config_calls: int = 0
     name_calls: int = 0
+    scanned: int = 0
+    """Records a distributed run's Scan segment read (the in-process walk counts its own)."""
 
     def add(self, record: ExceptionRecord, outcome: SweepOutcome) -> None:
         self.counts[outcome] += 1

@@ -23,12 +23,13 @@ from typing import TypeVar
 
 from attrs import field, frozen
 
+from application.announce import Announcement
 from application.errors import RecordFormatError, TransientError
 from application.ports import Clock, ExceptionStore, RuleCatalog
 from application.reconcile import Reconcile
 from application.sweep_limits import positive
 from application.sweep_plan import WorkItem
-from application.sweep_report import GroupKey, SweepOutcome, SweepRequest, Tally
+from application.sweep_report import GroupKey, SweepOutcome, SweepProgress, SweepRequest, Tally
 from application.sweep_run_ports import (
     RunDelta,
     RunLedger,
@@ -40,9 +41,37 @@ from application.sweep_run_ports import (
 )
 from domain.lifecycle import Trigger
 
-__all__ = ["RunSettings", "StartSweep", "SweepWorker", "WorkFailed", "WorkResult", "split"]
+__all__ = [
+    "MAX_CHUNK_KEY_BYTES",
+    "RunSettings",
+    "StartSweep",
+    "SweepWorker",
+    "WorkFailed",
+    "WorkResult",
+    "split",
+]
 
 _T = TypeVar("_T")
+
+MAX_CHUNK_KEY_BYTES = 192 * 1024
+"""The most a chunk's keys may take, so that its item fits one queue message with room to
+spare: SQS takes at most 256 KiB a message and a `SendMessageBatch` call ("SendMessageBatch",
+Amazon SQS API Reference), and one key may be up to 1 KiB (DynamoDB's sort key limit)."""
+_KEY_OVERHEAD = 40  # the account, rule id and JSON punctuation each key carries
+
+
+def _fitted(piece: list[WorkItem]) -> list[list[WorkItem]]:
+    """``piece`` as is, or cut where its keys would not fit one message."""
+    out: list[list[WorkItem]] = [[]]
+    size = 0
+    for work in piece:
+        cost = len(work.record.record_key.key.encode()) + _KEY_OVERHEAD
+        if out[-1] and size + cost > MAX_CHUNK_KEY_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(work)
+        size += cost
+    return out
 
 
 @frozen
@@ -55,16 +84,32 @@ class RunSettings:
 
 
 class WorkFailed(Exception):
-    """A work item that did not finish: it goes back on the queue; the message says why."""
+    """A work item that did not finish: it goes back on the queue; the message says why.
+
+    `announced` holds the events of what the attempt did change before it failed, and
+    `tally` its account (what it settled, what failed and why)."""
+
+    def __init__(
+        self, reason: str, announced: Announcement | None = None, tally: Tally | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.announced = announced or Announcement()
+        self.tally = tally or Tally()
 
 
 @frozen
 class WorkResult:
-    """What a worker did with one item; `summary` is set when it finished the run."""
+    """What a worker did with one item; `summary` is set when it finished the run.
+
+    `tally` is the item's own account (per record, per account, what changed) and
+    `announced` the events it published: its changes, then the run's end if it was last.
+    """
 
     item: SweepWork
     counted: bool
     summary: RunSummary | None = None
+    tally: Tally = field(factory=Tally)
+    announced: Announcement = field(factory=Announcement)
 
 
 def split(items: Sequence[_T], size: int, count: int | None = None) -> list[list[_T]]:
@@ -126,6 +171,8 @@ class SweepWorker:
     queue: WorkQueue
     clock: Clock
     settings: RunSettings = field(factory=RunSettings)
+    _next_calls: dict[str, float] = field(factory=dict, init=False)
+    """Each account's next Config call slot: the pace holds across the items one worker does."""
 
     @property
     def store(self) -> ExceptionStore:
@@ -135,22 +182,41 @@ class SweepWorker:
     def rules(self) -> RuleCatalog:
         return self.sweep.rules
 
-    def execute(self, item: SweepWork) -> WorkResult:
-        """Do the item, count it once, and close the run if it was the last; `WorkFailed`."""
+    def execute(
+        self,
+        item: SweepWork,
+        *,
+        deadline: float | None = None,
+        progress: SweepProgress | None = None,
+    ) -> WorkResult:
+        """Do the item, count it once, and close the run if it was the last; `WorkFailed`.
+
+        A chunk's Config calls stop at ``deadline`` (`Timer.monotonic`; default the sweep's
+        budget from now); ``progress`` is told of each record settled.
+        """
+        tally = Tally()
+        announced = Announcement()
         try:
             if item.kind is WorkKind.SEGMENT:
-                delta = self._plan_segment(item)
+                delta = self._plan_segment(item, tally)
             else:
-                delta = self._settle_chunk(item)
+                delta, announced = self._settle_chunk(item, tally, deadline, progress)
         except (TransientError, RecordFormatError, WorkFailed) as error:
             reason = f"{item.item_id}: {error}"
-            self.ledger.fail(item.run_id, item.item_id, reason)
-            raise WorkFailed(reason) from error
+            try:
+                self.ledger.fail(item.run_id, item.item_id, reason)
+            except TransientError as uncounted:
+                reason += f" (the failure was not counted: {uncounted})"
+            earlier = error.announced if isinstance(error, WorkFailed) else None
+            raise WorkFailed(reason, earlier, tally) from error
         totals = self.ledger.finish(item.run_id, item.item_id, delta)
+        counted = totals is not None
         if totals is None:
-            return WorkResult(item, counted=False)
-        if not totals.done:
-            return WorkResult(item, counted=True)
+            # Counted before: by an attempt that may have died before it closed the run,
+            # so a finished run without its summary is closed here (`close` is once only).
+            totals = self.ledger.totals(item.run_id)
+        if totals is None or not totals.done:
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
         summary = RunSummary(
             run_id=totals.run_id,
             dry_run=totals.dry_run,
@@ -158,29 +224,38 @@ class SweepWorker:
             failures=totals.failures,
             config_calls=totals.config_calls,
             records_read=totals.records_read,
+            records_scanned=totals.records_scanned,
+            segments=item.total_segments,
             counts=dict(totals.counts),
             started_at=totals.started_at,
             finished_at=self.clock.now(),
         )
-        closed = self.ledger.close(summary)
-        return WorkResult(item, counted=True, summary=summary if closed else None)
+        if not self.ledger.close(summary):
+            return WorkResult(item, counted=counted, tally=tally, announced=announced)
+        if self.sweep.publish is not None:
+            end = self.sweep.publish.run_finished(summary)
+            announced = Announcement(
+                announced.events + end.events, announced.failures + end.failures
+            )
+        return WorkResult(item, counted, summary, tally, announced)
 
     def _request(self, item: SweepWork) -> SweepRequest:
         return SweepRequest(
             run_id=item.run_id, accounts=item.accounts, regions=item.regions, dry_run=item.dry_run
         )
 
-    def _plan_segment(self, item: SweepWork) -> RunDelta:
-        tally = Tally()
+    def _plan_segment(self, item: SweepWork, tally: Tally) -> RunDelta:
         rules = {r.rule_id: r for r in self.rules.list_rules()}
         records = self.table.scan_open_segment(
             item.segment, item.total_segments, self.settings.page_size, tally.unreadable.append
         )
         plan = self.sweep.classify(records, rules, self._request(item), tally)
+        tally.scanned = plan.scanned
         pieces: list[tuple[GroupKey, list[WorkItem]]] = [
             (group, piece)
             for group in sorted(plan.groups)
-            for piece in split(plan.groups[group], self.settings.chunk_records)
+            for records in split(plan.groups[group], self.settings.chunk_records)
+            for piece in _fitted(records)
         ]
         planned = self.ledger.plan(item.run_id, item.item_id, len(pieces))
         if planned != len(pieces):
@@ -197,6 +272,8 @@ class SweepWorker:
                     f"{item.item_id}/chunk-{index}",
                     WorkKind.CHUNK,
                     item.dry_run,
+                    total_segments=item.total_segments,
+                    segment=item.segment,
                     group=group,
                     keys=tuple(w.record.record_key for w in piece),
                     accounts=item.accounts,
@@ -205,10 +282,15 @@ class SweepWorker:
                 for index, (group, piece) in enumerate(pieces)
             ]
         )
-        return RunDelta(_counts(tally), records_read=plan.scanned)
+        return RunDelta(_counts(tally), records_read=plan.scanned, records_scanned=plan.scanned)
 
-    def _settle_chunk(self, item: SweepWork) -> RunDelta:
-        tally = Tally()
+    def _settle_chunk(
+        self,
+        item: SweepWork,
+        tally: Tally,
+        deadline: float | None,
+        progress: SweepProgress | None,
+    ) -> tuple[RunDelta, Announcement]:
         rules = {r.rule_id: r for r in self.rules.list_rules()}
         current = [r for k in item.keys if (r := self.store.get(k)) is not None]
         open_records = [r for r in current if not r.is_closed]
@@ -217,13 +299,37 @@ class SweepWorker:
             # attempt of this item; either way nothing is left to write.
             tally.counts[SweepOutcome.DUPLICATE] += 1
         plan = self.sweep.classify(open_records, rules, self._request(item), tally)
+        tally.expiring.clear()  # listed once, by the segment that planned the record
         trigger = Trigger(item.run_id, reconciled=True)
+        spent = False
         for group in sorted(plan.groups):
-            if not self.sweep.sweep_items(group, plan.groups[group], trigger, item.dry_run, tally):
-                raise WorkFailed("the worker's time budget ran out")
+            settled = self.sweep.sweep_items(
+                group,
+                plan.groups[group],
+                trigger,
+                item.dry_run,
+                tally,
+                progress,
+                deadline=deadline,
+                next_calls=self._next_calls,
+            )
+            if not settled:
+                spent = True
+                break
+        # What was written is announced now, also when the item fails after: its retry reads
+        # those records closed and announces nothing for them.
+        publish = self.sweep.publish
+        announced = (
+            publish.notes(tally.changes, item.run_id, item.dry_run) if publish else Announcement()
+        )
+        if spent:
+            raise WorkFailed("the worker's time budget ran out", announced)
         if tally.failures:
-            raise WorkFailed("; ".join(f"{f.group.cursor}: {f.reason}" for f in tally.failures))
-        return RunDelta(_counts(tally), config_calls=tally.config_calls, records_read=len(current))
+            raise WorkFailed(
+                "; ".join(f"{f.group.cursor}: {f.reason}" for f in tally.failures), announced
+            )
+        delta = RunDelta(_counts(tally), config_calls=tally.config_calls, records_read=len(current))
+        return delta, announced
 
 
 def _counts(tally: Tally) -> dict[str, int]:

@@ -52,6 +52,14 @@ class SweepWork:
     accounts: frozenset[str] | None = None
     regions: frozenset[str] | None = None
 
+    @property
+    def lane(self) -> str:
+        """Items of one lane are worked one at a time: a chunk's account and region (AWS
+        Config's limits are per account and region), a segment's own id."""
+        if self.group is not None:
+            return f"{self.group.account_id}#{self.group.region}"
+        return f"{self.run_id}#{self.item_id}"
+
 
 class WorkQueue(Protocol):
     """Where a run's work items wait for a worker (an SQS queue with a DLQ in AWS)."""
@@ -67,6 +75,9 @@ class RunDelta:
     """Records per outcome (`SweepOutcome` values)."""
     config_calls: int = 0
     records_read: int = 0
+    """Items read: a segment's Scan, a chunk's reads of its records again."""
+    records_scanned: int = 0
+    """Of those, the open records a segment's Scan read (each table record once a run)."""
 
 
 @frozen
@@ -82,6 +93,7 @@ class RunTotals:
     config_calls: int
     records_read: int
     counts: Mapping[str, int]
+    records_scanned: int = 0
 
     @property
     def done(self) -> bool:
@@ -101,6 +113,13 @@ class RunSummary:
     counts: Mapping[str, int]
     started_at: datetime
     finished_at: datetime
+    records_scanned: int = 0
+    segments: int = 0
+    """Of `work_items`, the Scan segments; the others are chunks of groups."""
+
+    @property
+    def chunks(self) -> int:
+        return self.work_items - self.segments
 
     @property
     def unknown_types(self) -> int:

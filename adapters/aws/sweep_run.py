@@ -20,9 +20,11 @@ Developer Guide / API Reference.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,14 +38,19 @@ from application.sweep_run_ports import RunDelta, RunSummary, RunTotals, SweepWo
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 __all__ = ["DynamoRunLedger", "SqsWorkQueue", "create_run_table"]
 
 RUN_ITEM = "#run"
-_NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead")
+_NUMBERS = ("Planned", "Finished", "Failures", "ConfigCalls", "RecordsRead", "RecordsScanned")
 _OUTCOMES = tuple(o.value for o in SweepOutcome)
 RUN_RETENTION_DAYS = 30
+_CONTENDED = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+"""Cancellation reasons of a finish that wrote nothing and may be tried again at once
+("TransactWriteItems", Amazon DynamoDB API Reference: CancellationReasons)."""
 
 
 def create_run_table(client: DynamoDBClient, table_name: str) -> None:
@@ -75,9 +82,18 @@ def _count_name(outcome: str) -> str:
 class DynamoRunLedger:
     """`RunLedger` on a DynamoDB table of its own."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._attempts = attempts
+        self._sleep = sleep
 
     def _key(self, run_id: str, item_id: str = RUN_ITEM) -> dict[str, Any]:
         return {"RunId": {"S": run_id}, "ItemId": {"S": item_id}}
@@ -128,47 +144,54 @@ class DynamoRunLedger:
         return int(plans[item_id]["N"])
 
     def finish(self, run_id: str, item_id: str, delta: RunDelta) -> RunTotals | None:
-        names = {"#f": "Finished", "#c": "ConfigCalls", "#r": "RecordsRead"}
+        names = {"#f": "Finished", "#c": "ConfigCalls", "#r": "RecordsRead", "#s": "RecordsScanned"}
         values: dict[str, Any] = {
             ":one": {"N": "1"},
             ":c": {"N": str(delta.config_calls)},
             ":r": {"N": str(delta.records_read)},
+            ":s": {"N": str(delta.records_scanned)},
         }
-        adds = ["#f :one", "#c :c", "#r :r"]
+        adds = ["#f :one", "#c :c", "#r :r", "#s :s"]
         for index, (outcome, count) in enumerate(sorted(delta.counts.items())):
             names[f"#o{index}"] = _count_name(outcome)
             values[f":o{index}"] = {"N": str(count)}
             adds.append(f"#o{index} :o{index}")
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {**self._key(run_id, item_id), "FinishedItem": {"BOOL": True}},
-                            "ConditionExpression": "attribute_not_exists(ItemId)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": self._key(run_id),
-                            "UpdateExpression": "ADD " + ", ".join(adds),
-                            "ConditionExpression": "attribute_exists(RunId)",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            reasons = error.response.get("CancellationReasons", [])
-            codes = [str(r.get("Code", "")) for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return None  # finished before: a redelivered message
-            raise TransientError(f"finishing {item_id}: {error_code(error)} {codes}") from error
-        except BotoCoreError as error:
-            raise TransientError(f"finishing {item_id}: {error}") from error
+        transact: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**self._key(run_id, item_id), "FinishedItem": {"BOOL": True}},
+                    "ConditionExpression": "attribute_not_exists(ItemId)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(run_id),
+                    "UpdateExpression": "ADD " + ", ".join(adds),
+                    "ConditionExpression": "attribute_exists(RunId)",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
+        for attempt in range(1, self._attempts + 1):
+            try:
+                self._client.transact_write_items(TransactItems=transact)
+            except ClientError as error:
+                reasons = error.response.get("CancellationReasons", [])
+                codes = [str(r.get("Code", "")) for r in reasons]
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    return None  # finished before: a redelivered message
+                if attempt < self._attempts and set(codes) & _CONTENDED:
+                    # Workers finishing at once contend for the run's counter item: DynamoDB
+                    # cancels all but one ("TransactionConflict"); nothing was written.
+                    self._sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 (jitter)
+                    continue
+                raise TransientError(f"finishing {item_id}: {error_code(error)} {codes}") from error
+            except BotoCoreError as error:
+                raise TransientError(f"finishing {item_id}: {error}") from error
+            break
         return self._totals(run_id, self._read(run_id))
 
     def fail(self, run_id: str, item_id: str, reason: str) -> None:
@@ -239,6 +262,7 @@ class DynamoRunLedger:
             config_calls=number("ConfigCalls"),
             records_read=number("RecordsRead"),
             counts=counts,
+            records_scanned=number("RecordsScanned"),
         )
 
 
@@ -251,6 +275,9 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
         "failures": summary.failures,
         "configCalls": summary.config_calls,
         "recordsRead": summary.records_read,
+        "recordsScanned": summary.records_scanned,
+        "segments": summary.segments,
+        "chunks": summary.chunks,
         "counts": dict(sorted(summary.counts.items())),
         "unknownTypes": summary.unknown_types,
         "startedAt": summary.started_at.astimezone(UTC).isoformat(),
@@ -260,21 +287,33 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
 
 
 class SqsWorkQueue:
-    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages a call (SQS's most)."""
+    """`WorkQueue` on SQS: `SendMessageBatch`, ten messages and 256 KiB a call (SQS's most).
+
+    On a FIFO queue (its name ends in ``.fifo``) each message carries its item's lane as
+    `MessageGroupId`, so that one account and region is worked by one worker at a time
+    and the per-account pace holds for the account, not only for one worker. Lambda
+    scales a FIFO source to its active message groups, at most `MaximumConcurrency`, and
+    retries a group's failed message before it hands out that group's next ones ("Configuring
+    scaling behavior for SQS event source mappings", AWS Lambda Developer Guide). The
+    `MessageDeduplicationId` is a digest of the run and item ids: a retried segment that
+    sends its chunks again within SQS's five-minute deduplication interval adds nothing
+    ("Exactly-once processing in Amazon SQS", Amazon SQS Developer Guide); after that, the
+    ledger counts a chunk once and its records read closed.
+    """
 
     def __init__(self, client: SQSClient, queue_url: str, *, attempts: int = 3) -> None:
         self._client = client
         self._url = queue_url
         self._attempts = attempts
+        self._fifo = queue_url.rstrip("/").endswith(".fifo")
 
     def send(self, items: Sequence[SweepWork]) -> None:
-        for start in range(0, len(items), 10):
-            pending = {str(i): work_to_json(w) for i, w in enumerate(items[start : start + 10])}
+        for batch in _batches([self._entry("", w) for w in items]):
+            pending = {entry["Id"]: entry for entry in batch}
             for attempt in range(self._attempts):
                 with translated("sending sweep work items"):
                     response = self._client.send_message_batch(
-                        QueueUrl=self._url,
-                        Entries=[{"Id": i, "MessageBody": b} for i, b in pending.items()],
+                        QueueUrl=self._url, Entries=list(pending.values())
                     )
                 failed = response.get("Failed", [])
                 pending = {f["Id"]: pending[f["Id"]] for f in failed}
@@ -286,3 +325,42 @@ class SqsWorkQueue:
                 raise TransientError(
                     f"sending sweep work items: {len(pending)} not accepted by SQS"
                 )
+
+    def _entry(self, entry_id: str, item: SweepWork) -> SendMessageBatchRequestEntryTypeDef:
+        entry: SendMessageBatchRequestEntryTypeDef = {
+            "Id": entry_id,
+            "MessageBody": work_to_json(item),
+        }
+        if self._fifo:
+            lane = item.lane
+            # SQS takes a group id of at most 128 characters.
+            entry["MessageGroupId"] = lane if len(lane) <= 128 else _digest(lane)
+            entry["MessageDeduplicationId"] = _digest(f"{item.run_id}\n{item.item_id}")
+        return entry
+
+
+MAX_BATCH_BYTES = 256 * 1024
+"""SQS takes at most 256 KiB of message bodies a `SendMessageBatch` call, and ten messages."""
+
+
+def _batches(
+    entries: list[SendMessageBatchRequestEntryTypeDef],
+) -> list[list[SendMessageBatchRequestEntryTypeDef]]:
+    """The entries in calls of at most ten and at most `MAX_BATCH_BYTES` of bodies."""
+    out: list[list[SendMessageBatchRequestEntryTypeDef]] = []
+    size = 0
+    for entry in entries:
+        body = len(entry["MessageBody"].encode())
+        if body > MAX_BATCH_BYTES:
+            raise ValueError(f"sweep work item of {body} bytes is over SQS's 256 KiB")
+        if not out or len(out[-1]) == 10 or size + body > MAX_BATCH_BYTES:
+            out.append([])
+            size = 0
+        entry["Id"] = str(len(out[-1]))
+        out[-1].append(entry)
+        size += body
+    return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

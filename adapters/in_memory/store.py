@@ -93,9 +93,9 @@ class InMemoryExceptionStore:
         """The open records of one Scan segment: as DynamoDB, each partition in one segment."""
         if not 0 <= segment < total_segments:
             raise ValueError(f"segment must be in 0..{total_segments - 1} (got {segment})")
-        for record in self.scan_open(page_size, on_unreadable):
+        for record in self.scan_all():
             digest = zlib.crc32(record.record_key.partition_key.encode())
-            if digest % total_segments == segment:
+            if not record.is_closed and digest % total_segments == segment:
                 yield record
 
     def scan_all(self) -> Iterator[ExceptionRecord]:

@@ -1,8 +1,9 @@
 """In-memory twins of the distributed sweep's ports: a work queue and a run ledger.
 
-The queue behaves as SQS does for a worker: a received item is hidden until it is deleted
-or released (a failure, or its visibility timeout after a worker was killed), then comes
-back; after `max_receives` it moves to the dead-letter list.
+The queue behaves as an SQS FIFO queue does for a worker: a received item is hidden until
+it is deleted or released (a failure, or its visibility timeout after a worker was killed),
+then comes back; after `max_receives` it moves to the dead-letter list. Items of one lane
+(an account and region) are handed out one at a time, as a FIFO queue's message group is.
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ class InMemoryWorkQueue:
 
     def receive(self) -> Received | None:
         with self._lock:
-            if not self._ready:
+            busy = {item.lane for item, _ in self._in_flight.values()}
+            index = next((i for i, (w, _) in enumerate(self._ready) if w.lane not in busy), None)
+            if index is None:
                 return None
-            item, count = self._ready.pop(0)
+            item, count = self._ready.pop(index)
             receipt = next(self._receipts)
             self._in_flight[receipt] = (item, count + 1)
             return Received(receipt, item, count + 1)
@@ -81,6 +84,7 @@ class _Run:
     failures: int = 0
     config_calls: int = 0
     records_read: int = 0
+    records_scanned: int = 0
     counts: Counter[str] = field(factory=Counter)
     planners: dict[str, int] = field(factory=dict)
     done_items: set[str] = field(factory=set)
@@ -115,6 +119,7 @@ class InMemoryRunLedger:
             run.finished += 1
             run.config_calls += delta.config_calls
             run.records_read += delta.records_read
+            run.records_scanned += delta.records_scanned
             run.counts.update(delta.counts)
             return self._totals(run_id, run)
 
@@ -152,4 +157,5 @@ class InMemoryRunLedger:
             run.config_calls,
             run.records_read,
             dict(run.counts),
+            run.records_scanned,
         )

@@ -1,11 +1,15 @@
 """The distributed sweep's two Lambdas: the planner (on the schedule) and the worker (on SQS).
 
 `planner` opens a run and queues its Scan segments; it returns the run id. `worker` takes a
-batch of work items from the sweep queue with partial batch failures: a failed item (a
-throttled Config call, a failed write, a bad body) is reported back and SQS delivers it
-again, then parks it in the DLQ. The worker that finishes a run's last item logs the run's
+batch of work items from the sweep queue (FIFO, one message group per account and region)
+with partial batch failures: a failed item (a throttled Config call, a failed write, a bad
+body) is reported back and SQS delivers it again, then parks it in the DLQ. The rest of a
+failed item's group in the batch is reported back with it, so the group's items stay one at
+a time; other groups' items go on. The worker that finishes a run's last item logs the run's
 summary as one JSON line and emits its metrics (`sweep-run-finished`, one per outcome,
-`sweep-run-seconds`).
+`sweep-run-seconds`). Each chunk's closes go to ELM's bus once written, and the last worker
+publishes `Reconciliation Finished`; an event the bus did not take is logged and counted
+(`publish-failed`), never a failed item.
 
 The schedule may pass ``{"dryRun": true}``, ``{"accounts": [...]}`` and ``{"regions": [...]}``.
 """
@@ -20,8 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
+    SqsFifoPartialProcessor,
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -33,14 +36,29 @@ from adapters.aws.sweep_run import summary_to_dict
 from application.sweep_report import SweepOutcome, SweepRequest
 from application.sweep_run import WorkFailed
 from application.sweep_run_ports import RunSummary
+from entrypoints.aws_lambda.reporting import report_publish_failures
 from entrypoints.aws_lambda.runtime import RuntimeContainer
 from entrypoints.composition.sweep_run_wiring import RunParts, RunWiring, run_parts
 
-__all__ = ["logger", "metrics", "planner", "processor", "use_parts_factory", "worker"]
+__all__ = [
+    "SAFETY_MARGIN_SECONDS",
+    "logger",
+    "metrics",
+    "planner",
+    "processor",
+    "use_parts_factory",
+    "worker",
+]
+
+SAFETY_MARGIN_SECONDS = 20.0
+"""Time a worker keeps before its timeout: no Config call starts after it."""
 
 logger = Logger(service="elm")
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ELM", service="elm")
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every item failed is reported item by item too, not raised: SQS gives each
+# back as for any failure, and the invocation does not count as an error of the function.
+processor.raise_on_entire_batch_failure = False
 
 _runtime = RuntimeContainer(logger, sweep=True)
 
@@ -89,15 +107,19 @@ def planner(event: object, context: LambdaContext) -> dict[str, Any]:
 def worker(event: Mapping[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """Run a batch of work items; return ``{"batchItemFailures": [...]}`` of the failed ones."""
     parts = _get()
+    # A chunk's Config calls stop before the invocation's time does: the item then fails,
+    # is given back, and the rest of its group in the batch with it.
+    left = context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS
+    deadline = parts.worker.sweep.timer.monotonic() + max(0.0, left)
     return process_partial_response(
         event=dict(event),
-        record_handler=functools.partial(_work, parts),
+        record_handler=functools.partial(_work, parts, deadline),
         processor=processor,
         context=context,
     )
 
 
-def _work(parts: RunParts, record: SQSRecord) -> None:
+def _work(parts: RunParts, deadline: float, record: SQSRecord) -> None:
     try:
         item = work_from_json(record.body)
     except ValueError as error:
@@ -105,14 +127,16 @@ def _work(parts: RunParts, record: SQSRecord) -> None:
         metrics.add_metric(name="sweep-item-failed", unit=MetricUnit.Count, value=1)
         raise
     try:
-        result = parts.worker.execute(item)
+        result = parts.worker.execute(item, deadline=deadline)
     except WorkFailed as error:
+        report_publish_failures(logger, metrics, error.announced.failures)
         logger.warning(
             f"sweep work item failed, to be retried: {error}",
             extra={"run": item.run_id, "item": item.item_id, "message_id": record.message_id},
         )
         metrics.add_metric(name="sweep-item-failed", unit=MetricUnit.Count, value=1)
         raise
+    report_publish_failures(logger, metrics, result.announced.failures)
     if result.summary is not None:
         _report(result.summary)
 

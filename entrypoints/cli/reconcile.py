@@ -16,7 +16,6 @@ from rich.table import Table
 
 from application.reconcile import (
     GroupKey,
-    Reconcile,
     RecordNote,
     SweepOutcome,
     SweepProgress,
@@ -28,8 +27,10 @@ from entrypoints.aws_lambda.sweep_summary import summary_fields
 from entrypoints.cli import app
 from entrypoints.cli._console import WideConsole
 from entrypoints.cli.html_report import check_report_path, sweep_page, write_report
+from entrypoints.cli.sweep_follow import enqueue_run
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
+from entrypoints.composition.sweep_run_wiring import RunWiring, in_process
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "print_sweep_summary", "reconcile_command"]
 
@@ -95,20 +96,72 @@ def reconcile_command(
             help="Also write the run as a self-contained HTML page (opens offline).",
         ),
     ] = None,
+    enqueue: Annotated[
+        bool,
+        typer.Option(
+            "--enqueue",
+            help="Start the run on the deployed sweep queue (ELM_SWEEP_QUEUE_URL) instead of "
+            "in this process, and follow it.",
+        ),
+    ] = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow/--no-follow",
+            help="With --enqueue: wait for the deployed workers to finish the run, showing "
+            "its items done (--no-follow: print the run id and return).",
+        ),
+    ] = True,
+    follow_minutes: Annotated[
+        float,
+        typer.Option(
+            "--follow-minutes",
+            help="With --enqueue: stop following after this long (the run goes on).",
+        ),
+    ] = 60.0,
 ) -> None:
     """Close the open exceptions whose resources AWS Config reports deleted (lost events).
 
-    Walks every open exception once, asks AWS Config about them by account, region and
-    resource type (at most 20 IDs a call), and closes them as the event path does, with
-    History entries `reconciled`. Exits 1 when a group or the table scan failed (throttled,
-    denied), 2 on bad input, 0 otherwise (also when the budget ran out: the summary says where
-    to resume).
+    Runs the distributed sweep's plan in this process: reads the table by Scan segments,
+    groups every open exception by account, region and resource type, asks AWS Config
+    about each chunk (at most 20 IDs a call, paced per account), and closes them as the event
+    path does, with History entries `reconciled`. Exits 1 when a group or the table scan
+    failed (throttled, denied), 2 on bad input, 0 otherwise (also when the budget ran out: the
+    summary says where to resume). With --enqueue the deployed planner's work goes on the
+    sweep queue and the deployed workers do it; the command follows the run's ledger.
     """
+    if enqueue:
+        clash = [
+            name
+            for name, given in (
+                ("--budget-seconds", budget_seconds is not None),
+                ("--resume-from", resume_from is not None),
+                ("--report", html_report is not None),
+            )
+            if given
+        ]
+        if clash:
+            typer.echo(
+                f"elm: {', '.join(clash)} only apply to a run in this process, not --enqueue "
+                "(a deployed run works every group, each worker within its own budget)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_BAD_INPUT)
+        try:
+            request = _request(dry_run, accounts, regions, None, None)
+        except ValueError as error:
+            typer.echo(f"elm: {error}", err=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        enqueue_run(
+            _container(ctx), request, as_json=as_json, follow=follow, minutes=follow_minutes
+        )
+        return
     if html_report is not None:
         check_report_path(html_report)
     try:
         request = _request(dry_run, accounts, regions, budget_seconds, resume_from)
-        sweep = _container(ctx).get(Reconcile)
+        container = _container(ctx)
+        sweep = in_process(container, RunWiring.from_env(os.environ))
     except (ValueError, SettingsError) as error:
         typer.echo(f"elm: {error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None

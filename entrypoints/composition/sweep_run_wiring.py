@@ -20,13 +20,15 @@ from injector import Injector
 
 from adapters.aws import AwsClients
 from adapters.aws.sweep_run import DynamoRunLedger, SqsWorkQueue
-from application.ports import Clock, ExceptionStore
+from adapters.in_memory.sweep_run import InMemoryRunLedger
+from application.ports import Clock, ExceptionStore, Timer
 from application.reconcile import Reconcile
+from application.sweep_in_process import SweepInProcess
 from application.sweep_run import RunSettings, StartSweep, SweepWorker
 from application.sweep_run_ports import RunLedger, SegmentScan, WorkQueue
 from entrypoints.composition.settings import SettingsError, _number
 
-__all__ = ["DEFAULT_RUNS_TABLE", "RunParts", "RunWiring", "run_parts"]
+__all__ = ["DEFAULT_RUNS_TABLE", "RunParts", "RunWiring", "in_process", "run_parts"]
 
 DEFAULT_RUNS_TABLE = "ELM-SweepRuns"
 
@@ -89,14 +91,31 @@ def run_parts(
         assert clients is not None
         ledger = DynamoRunLedger(clients.dynamodb(), wiring.runs_table)
     if table is None:
-        store = container.get(ExceptionStore)  # type: ignore[type-abstract]
-        if not hasattr(store, "scan_open_segment"):
-            raise SettingsError("the exception store cannot be read by Scan segment")
-        table = cast("SegmentScan", store)
+        table = _segment_scan(container)
     clock = container.get(Clock)  # type: ignore[type-abstract]
     sweep = container.get(Reconcile)
     return RunParts(
         StartSweep(ledger, queue, clock, wiring.run),
         SweepWorker(sweep, table, ledger, queue, clock, wiring.run),
         ledger,
+    )
+
+
+def _segment_scan(container: Injector) -> SegmentScan:
+    store = container.get(ExceptionStore)  # type: ignore[type-abstract]
+    if not hasattr(store, "scan_open_segment"):
+        raise SettingsError("the exception store cannot be read by Scan segment")
+    return cast("SegmentScan", store)
+
+
+def in_process(container: Injector, wiring: RunWiring) -> SweepInProcess:
+    """The distributed run's plan worked in this process (`elm reconcile`): the container's
+    sweep and table, the run counted in memory (a run no one else follows)."""
+    return SweepInProcess(
+        container.get(Reconcile),
+        _segment_scan(container),
+        InMemoryRunLedger(),
+        container.get(Clock),  # type: ignore[type-abstract]
+        container.get(Timer),  # type: ignore[type-abstract]
+        wiring.run,
     )

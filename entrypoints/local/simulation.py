@@ -23,10 +23,11 @@ from adapters.in_memory import (
 from application.handle_change import ChangeResult
 from application.ports import ElmEvent, Message
 from application.process_batch import ProcessBatch
-from application.reconcile import Reconcile, SweepOutcome, SweepReport
+from application.reconcile import SweepOutcome, SweepReport
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints.composition.container import InMemoryModule, build_container
+from entrypoints.composition.sweep_run_wiring import RunWiring, in_process
 from entrypoints.local.scenario import Scenario, ScenarioEvent
 from entrypoints.local.scenario.inventory import ScenarioInventory
 
@@ -139,7 +140,8 @@ def simulate(scenario: Scenario) -> SimulationReport:
     sweep = None
     if scenario.sweep is not None:
         clock.advance(EVENT_SPACING)
-        sweep = container.get(Reconcile).execute()
+        # As `elm reconcile` does: the distributed run's plan, worked in this process.
+        sweep = in_process(container, RunWiring()).execute()
     return SimulationReport(
         scenario=scenario,
         runs=tuple(runs),

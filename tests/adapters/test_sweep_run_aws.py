@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from botocore.exceptions import ClientError
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog
 from adapters.aws.sweep_messages import work_from_json, work_to_json
 from adapters.aws.sweep_run import DynamoRunLedger, SqsWorkQueue, create_run_table
 from adapters.in_memory import FixedClock, InMemoryInventory, ManualTimer
+from application.errors import TransientError
 from application.handle_change import Policy
 from application.reconcile import Reconcile
 from application.sweep_report import GroupKey, SweepRequest
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-from conftest import EXCEPTIONS_TABLE, RULES_TABLE
+EXCEPTIONS_TABLE = "Test-ResourceExceptions"  # the tables tests/adapters/conftest.py creates
+RULES_TABLE = "Test-Master"
 
 RUNS_TABLE = "Test-SweepRuns"
 ACCOUNT = "111122223333"
@@ -105,6 +108,72 @@ def test_work_items_are_sent_ten_a_call(sqs: SQSClient, queue_url: str) -> None:
     assert attributes["ApproximateNumberOfMessages"] == "25"
 
 
+def test_large_items_are_sent_in_calls_under_sqss_256_kib(sqs: SQSClient, queue_url: str) -> None:
+    """SQS refuses a SendMessageBatch whose bodies add up to more than 256 KiB
+    ("SendMessageBatch", Amazon SQS API Reference); moto does not check it."""
+    sizes: list[int] = []
+    sqs.meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch",
+        lambda params, **_: sizes.append(sum(len(e["MessageBody"]) for e in params["Entries"])),
+    )
+    keys = tuple(RecordKey(ACCOUNT, 1, f"k{n:03d}-" + "x" * 990) for n in range(90))
+    items = [SweepWork("run-1", f"i{n}", WorkKind.CHUNK, False, keys=keys) for n in range(10)]
+
+    SqsWorkQueue(sqs, queue_url).send(items)
+
+    assert len(sizes) > 1
+    assert all(size <= 256 * 1024 for size in sizes)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "10"
+
+
+def test_on_a_fifo_queue_each_item_goes_in_its_lanes_group_and_a_resend_adds_nothing(
+    sqs: SQSClient,
+) -> None:
+    """Chunks of one account and region share a message group; segments have their own. The
+    deduplication id is the run and item: sending the same items again within SQS's
+    deduplication interval adds no message ("Exactly-once processing in Amazon SQS")."""
+    url = sqs.create_queue(QueueName="elm-sweep.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    other = "444455556666"
+    items = [
+        SweepWork("run-1", "segment-0-of-1", WorkKind.SEGMENT, False),
+        *(
+            SweepWork(
+                "run-1",
+                f"segment-0-of-1/chunk-{n}",
+                WorkKind.CHUNK,
+                False,
+                group=GroupKey(ACCOUNT if n < 2 else other, REGION, SG),
+                keys=(RecordKey(ACCOUNT, 1, f"sg-{n}"),),
+            )
+            for n in range(3)
+        ),
+    ]
+    queue = SqsWorkQueue(sqs, url)
+    queue.send(items)
+    queue.send(items)
+
+    received = []
+    for _ in range(10):
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+        ).get("Messages", [])
+        for message in messages:
+            received.append((message["Attributes"]["MessageGroupId"], message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if not messages:
+            break
+    groups = sorted(group for group, _ in received)
+    assert groups == sorted(
+        ["run-1#segment-0-of-1", f"{ACCOUNT}#{REGION}", f"{ACCOUNT}#{REGION}", f"{other}#{REGION}"]
+    )
+    assert sorted(work_from_json(body).item_id for _, body in received) == sorted(
+        i.item_id for i in items
+    )
+
+
 def test_an_item_is_counted_once_and_a_planner_plans_once(ledger: DynamoRunLedger) -> None:
     ledger.open("run-1", STARTED, False, planned=2)
     ledger.open("run-1", STARTED, True, planned=99)  # a second open changes nothing
@@ -179,3 +248,55 @@ def test_a_whole_run_on_sqs_and_dynamodb_closes_every_record_and_writes_its_summ
     written = ledger.summary(run_id)
     assert written is not None
     assert written["counts"] == {"closed": 44, "not-confirmed": 1}
+
+
+def test_a_finish_cancelled_by_a_concurrent_one_is_tried_again(
+    dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers finishing at once contend for the run's counter item: DynamoDB cancels the
+    transactions that conflict ("TransactionConflict", TransactionCanceledException in the
+    DynamoDB API Reference), having written nothing. moto never does; the cancellation is
+    put on the wire here, twice, before the call goes through."""
+    create_run_table(dynamodb, RUNS_TABLE)
+    waits: list[float] = []
+    ledger = DynamoRunLedger(dynamodb, RUNS_TABLE, sleep=waits.append)
+    ledger.open("run-1", STARTED, False, planned=1)
+    conflicts = iter([True, True])
+
+    def cancel(**_: object) -> None:
+        if next(conflicts, False):
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+                },
+                "TransactWriteItems",
+            )
+
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", cancel)
+    totals = ledger.finish("run-1", "segment-0", RunDelta({"closed": 1}, 1, 1))
+
+    assert totals is not None
+    assert (totals.finished, totals.counts) == (1, {"closed": 1})
+    assert len(waits) == 2
+
+
+def test_a_finish_that_keeps_conflicting_fails_the_item_for_its_retry(
+    dynamodb: DynamoDBClient,
+) -> None:
+    create_run_table(dynamodb, RUNS_TABLE)
+    ledger = DynamoRunLedger(dynamodb, RUNS_TABLE, attempts=3, sleep=lambda _s: None)
+    ledger.open("run-1", STARTED, False, planned=1)
+
+    def cancel(**_: object) -> None:
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}],
+            },
+            "TransactWriteItems",
+        )
+
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", cancel)
+    with pytest.raises(TransientError, match="TransactionConflict"):
+        ledger.finish("run-1", "segment-0", RunDelta({"closed": 1}, 1, 1))

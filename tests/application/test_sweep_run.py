@@ -15,13 +15,16 @@ from adapters.in_memory import (
     InMemoryRuleCatalog,
     ManualTimer,
 )
+from adapters.in_memory.publisher import InMemoryEventPublisher
 from adapters.in_memory.sweep_run import InMemoryRunLedger, InMemoryWorkQueue
+from application.announce import PublishEvents
 from application.errors import TransientError
 from application.handle_change import Policy
-from application.ports import ResourceState
+from application.ports import ElmEventKind, ResourceState
 from application.reconcile import Reconcile, SweepLimits
 from application.sweep_report import SweepRequest
 from application.sweep_run import (
+    MAX_CHUNK_KEY_BYTES,
     RunSettings,
     StartSweep,
     SweepWorker,
@@ -32,6 +35,7 @@ from application.sweep_run import (
 from application.sweep_run_ports import RunDelta, RunSummary, RunTotals, SweepWork, WorkKind
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
+from tests.event_schema import check_documented
 
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
@@ -81,6 +85,7 @@ class KillingLedger:
 
     inner: InMemoryRunLedger = field(factory=InMemoryRunLedger)
     kill_before_finish: set[str] = field(factory=set)
+    kill_before_close: bool = False
 
     def open(self, run_id: str, started_at: object, dry_run: bool, planned: int) -> None:
         self.inner.open(run_id, started_at, dry_run, planned)  # type: ignore[arg-type]
@@ -98,6 +103,9 @@ class KillingLedger:
         self.inner.fail(run_id, item_id, reason)
 
     def close(self, summary: RunSummary) -> bool:
+        if self.kill_before_close:
+            self.kill_before_close = False
+            raise _Killed(summary.run_id)
         return self.inner.close(summary)
 
     def totals(self, run_id: str) -> RunTotals | None:
@@ -122,6 +130,7 @@ class Estate:
     policy: Policy = field(factory=Policy)
     results: list[WorkResult] = field(factory=list)
     failed: list[str] = field(factory=list)
+    bus: InMemoryEventPublisher = field(factory=InMemoryEventPublisher)
 
     def __attrs_post_init__(self) -> None:
         self.inventory = FlakyInventory(self.config)
@@ -149,6 +158,7 @@ class Estate:
             self.timer,
             self.policy,
             SweepLimits(),
+            PublishEvents(self.bus, self.clock),
         )
         return SweepWorker(sweep, self.store, self.ledger, self.queue, self.clock, self.settings)
 
@@ -379,3 +389,110 @@ def test_a_segment_retried_after_the_table_grew_queues_as_many_chunks_as_it_plan
     totals = estate.ledger.totals("run-1")
     assert totals is not None
     assert totals.planned == totals.finished == 5
+
+
+def test_one_account_and_region_is_handed_to_one_worker_at_a_time(estate: Estate) -> None:
+    """AWS Config's limits are per account and region: the queue hands out a lane's next
+    chunk only once its last one is done, as a FIFO queue's message group does, while other
+    lanes' chunks go to other workers at the same time."""
+    estate.exceptions(250)
+    estate.exceptions(30, account="444455556666")
+    estate.settings = RunSettings(segments=1)
+    estate.start()
+    assert estate.step()  # the one segment plans 3 + 1 chunks
+    first = estate.queue.receive()
+    second = estate.queue.receive()
+    assert first is not None
+    assert second is not None
+    assert {first.item.lane, second.item.lane} == {
+        f"{ACCOUNT}#{REGION}",
+        f"444455556666#{REGION}",
+    }
+    assert estate.queue.receive() is None  # both lanes are busy; two chunks wait
+    estate.queue.delete(first.receipt)
+    third = estate.queue.receive()
+    assert third is not None
+    assert third.item.lane == first.item.lane == f"{ACCOUNT}#{REGION}"
+
+
+def test_a_run_announces_each_close_once_and_its_end_last(estate: Estate) -> None:
+    """Each chunk's closes go out once written; the worker that finished the run's last item
+    announces its end after them, in the documented shape."""
+    closed = estate.exceptions(120)
+    estate.exceptions(5, deleted=False, account="444455556666")
+    estate.start()
+    estate.drain()
+
+    kinds = [e.kind for e in estate.bus.published]
+    assert kinds.count(ElmEventKind.EXCEPTION_CLOSED) == len(closed)
+    assert kinds[-1] is ElmEventKind.RECONCILIATION_FINISHED
+    assert kinds.count(ElmEventKind.RECONCILIATION_FINISHED) == 1
+    announced = [e.detail for e in estate.bus.of_kind(ElmEventKind.EXCEPTION_CLOSED)]
+    assert sorted(d["exceptionKey"]["Exception"] for d in announced) == sorted(
+        k.key for k in closed
+    )
+    assert {d["sweepRun"] for d in announced} == {"run-1"}
+    [end] = estate.bus.of_kind(ElmEventKind.RECONCILIATION_FINISHED)
+    assert end.detail["sweepRun"] == "run-1"
+    assert end.detail["recordsScanned"] == 125
+    assert end.detail["outcomes"] == {"closed": 120, "not-confirmed": 5}
+    assert end.detail["groups"] == len(chunk_items(estate))  # each segment's chunks of a group
+    for event in estate.bus.published:
+        check_documented({"source": "elm", "detail-type": event.kind.value, "detail": event.detail})
+
+
+def test_a_dry_run_announces_nothing_and_a_redone_chunk_announces_nothing_again(
+    estate: Estate,
+) -> None:
+    keys = estate.exceptions(30)
+    estate.start("dry", dry_run=True)
+    estate.drain()
+    assert estate.bus.published == []
+
+    # The chunk's worker dies after its writes and events, before counting: the chunk is
+    # worked again, finds its records closed, and announces nothing more.
+    estate.ledger.kill_before_finish.add("segment-0-of-3/chunk-0")
+    estate.start("wet")
+    estate.drain()
+    closes = estate.bus.of_kind(ElmEventKind.EXCEPTION_CLOSED)
+    assert sorted(e.detail["exceptionKey"]["Exception"] for e in closes) == sorted(
+        k.key for k in keys
+    )
+    assert estate.bus.of_kind(ElmEventKind.RECONCILIATION_FINISHED)[0].detail["sweepRun"] == "wet"
+
+
+def test_a_chunk_of_long_keys_is_cut_so_that_its_item_fits_one_queue_message(
+    estate: Estate,
+) -> None:
+    """SQS takes 256 KiB a message: 300 keys of 1,000 characters are more than one chunk's
+    worth, whatever ELM_SWEEP_CHUNK_RECORDS says."""
+    long_keys = []
+    for n in range(300):
+        key = RecordKey(ACCOUNT, SG_RULE.rule_id, f"sg-{n:04d}-" + "x" * 992)
+        estate.store.add(ExceptionRecord(key, REGION))
+        estate.config.put(ACCOUNT, REGION, SG, key.key, deleted=True)
+        long_keys.append(key)
+    estate.settings = RunSettings(segments=1, chunk_records=1000)
+    estate.start()
+    estate.drain()
+
+    chunks = chunk_items(estate)
+    assert len(chunks) == 2
+    assert all(sum(len(k.key) + 40 for k in c.keys) <= MAX_CHUNK_KEY_BYTES for c in chunks)
+    assert estate.closed(long_keys) == 300
+
+
+def test_a_worker_killed_after_the_last_count_but_before_the_summary_still_ends_the_run(
+    estate: Estate,
+) -> None:
+    """The last item is counted, then its worker dies: its redelivery finds it counted and
+    the run done without a summary, and writes the summary once."""
+    keys = estate.exceptions(50)
+    estate.ledger.kill_before_close = True
+    estate.start()
+    estate.drain()
+
+    [summary] = estate.summaries()
+    assert summary.counts == {"closed": 50}
+    assert estate.closed(keys) == 50
+    assert estate.ledger.inner.summary("run-1") == summary

@@ -231,6 +231,19 @@ class OneBadItem(InMemoryExceptionStore):
         on_unreadable(UnreadableItem("(AccountId_RuleId=x_1, Exception=bad)", "RuleId is bad"))
         yield from super().scan_open(page_size, on_unreadable)
 
+    def scan_open_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        page_size: int = 100,
+        on_unreadable: Callable[[UnreadableItem], None] | None = None,
+    ) -> Iterator[ExceptionRecord]:
+        # A parallel Scan returns each item in exactly one segment: the bad one in the first.
+        assert on_unreadable is not None, "the sweep must not let one bad item end the scan"
+        if segment == 0:
+            on_unreadable(UnreadableItem("(AccountId_RuleId=x_1, Exception=bad)", "RuleId is bad"))
+        yield from super().scan_open_segment(segment, total_segments, page_size, on_unreadable)
+
 
 @pytest.mark.usefixtures("no_tty")
 def test_an_unreadable_item_is_listed_and_the_rest_is_swept(estate: Estate) -> None:

@@ -80,19 +80,29 @@ def log_lines() -> Iterator[io.StringIO]:
     handler.setStream(previous)
 
 
-def sqs_event(received: list[Received], bodies: dict[int, str] | None = None) -> dict[str, Any]:
+def sqs_event(
+    received: list[Received],
+    bodies: dict[int, str] | None = None,
+    groups: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """The event Lambda hands the worker for these messages of the FIFO sweep queue."""
     bodies = bodies or {}
+    groups = groups or {}
     return {
         "Records": [
             {
                 "messageId": f"m{r.receipt}",
                 "receiptHandle": f"h{r.receipt}",
                 "body": bodies.get(r.receipt, work_to_json(r.item)),
-                "attributes": {"ApproximateReceiveCount": str(r.receive_count)},
+                "attributes": {
+                    "ApproximateReceiveCount": str(r.receive_count),
+                    "MessageGroupId": groups.get(r.receipt, r.item.lane),
+                    "MessageDeduplicationId": f"d{r.receipt}",
+                },
                 "messageAttributes": {},
                 "md5OfBody": "",
                 "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:999900001111:elm-sweep",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:999900001111:elm-sweep.fifo",
                 "awsRegion": "us-east-1",
             }
             for r in received
@@ -149,6 +159,27 @@ def test_a_bad_message_fails_alone_and_the_others_are_done(
     assert response["batchItemFailures"] == [{"itemIdentifier": f"m{bad}"}]
 
 
+def test_a_failed_message_sends_back_the_rest_of_its_group_and_other_groups_go_on(
+    parts: RunParts, queue: InMemoryWorkQueue
+) -> None:
+    """One account and region is worked one item at a time: once an item of a group failed,
+    the batch's later items of that group are reported back with it (unprocessed), while
+    another group's item is done ("Using Lambda with Amazon SQS", partial batch responses
+    for FIFO queues: Lambda retries the group's failed message before its later ones)."""
+    context = FakeLambdaContext()
+    sweep_run_handler.planner({}, context)  # type: ignore[arg-type]
+    first, second = list(iter(queue.receive, None))
+    bad = Received(99, first.item, 1)
+    response = sweep_run_handler.worker(
+        sqs_event([bad, first, second], {99: '{"kind": "chunk"}'}),
+        context,  # type: ignore[arg-type]
+    )
+    assert response["batchItemFailures"] == [
+        {"itemIdentifier": "m99"},
+        {"itemIdentifier": f"m{first.receipt}"},
+    ]
+
+
 def test_a_dry_run_flag_that_is_not_a_boolean_is_refused(parts: RunParts) -> None:
     with pytest.raises(ValueError, match="dryRun must be true or false"):
         sweep_run_handler.planner({"dryRun": "yes"}, FakeLambdaContext())  # type: ignore[arg-type]
@@ -164,3 +195,32 @@ def test_the_run_settings_read_from_the_environment_and_name_a_bad_variable() ->
         RunWiring.from_env({"ELM_SWEEP_SEGMENTS": "0"})
     with pytest.raises(SettingsError, match="ELM_SWEEP_CHUNK_RECORDS"):
         RunWiring.from_env({"ELM_SWEEP_CHUNK_RECORDS": "many"})
+
+
+class ShortContext(FakeLambdaContext):
+    """An invocation with less time left than the worker keeps in reserve."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(sweep_run_handler.SAFETY_MARGIN_SECONDS * 1000) - 1
+
+
+def test_a_chunk_is_given_back_untouched_when_the_invocation_has_no_time_left(
+    parts: RunParts, queue: InMemoryWorkQueue, store: InMemoryExceptionStore
+) -> None:
+    context = FakeLambdaContext()
+    sweep_run_handler.planner({}, context)  # type: ignore[arg-type]
+    segments = list(iter(queue.receive, None))
+    sweep_run_handler.worker(sqs_event(segments), context)  # type: ignore[arg-type]
+    for received in segments:
+        queue.delete(received.receipt)
+    chunks = list(iter(queue.receive, None))
+    assert chunks
+
+    response = sweep_run_handler.worker(sqs_event(chunks), ShortContext())  # type: ignore[arg-type]
+
+    assert len(response["batchItemFailures"]) == len(chunks)
+    assert not any(r.is_closed for r in store.scan_all())
+    for received in chunks:
+        queue.release(received.receipt)
+    drain(queue, context)
+    assert all(r.is_closed for r in store.scan_all())
