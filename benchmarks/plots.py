@@ -95,4 +95,10 @@ def sweep_plot(path: Path, series: Sequence[Series]) -> Path | None:
     """
     if not series:
         return None
-    return write_plot(path, "Sweep time vs workers", "workers", "seconds", series)
+    return write_plot(
+        path,
+        "Sweep time vs workers (AWS Config calls at ELM's pace per account-region)",
+        "workers",
+        "seconds",
+        series,
+    )
