@@ -458,7 +458,8 @@ def _print_sweep(report: LocalReport, console: Console) -> None:
         return
     counts = ", ".join(f"{o.value} {n}" for o, n in sweep.counts.items() if n) or "nothing"
     console.print(
-        f"Reconciliation sweep: {sweep.records_scanned} open records scanned, "
+        "Reconciliation sweep (the deployed planner, the FIFO sweep queue, the workers): "
+        f"{sweep.records_scanned} open records scanned, {sweep.groups} group(s), "
         f"{sweep.config_calls} AWS Config calls: {counts}."
     )
     for note in sweep.changes:

@@ -46,7 +46,7 @@ LAMBDA_PYTHON = "3.14"
 """The Lambda runtime's Python (infra/elm-status-update.yaml: `Runtime: python3.14`)."""
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 """The Lambda's platform (`Architectures: [arm64]`), for any dependency with binaries."""
-HANDLER_MODULES = ("entrypoints.lambda_handler", "entrypoints.sweep_handler")
+HANDLER_MODULES = ("entrypoints.lambda_handler", "entrypoints.sweep_run_handler")
 """The modules the templates name as handlers: everything packaged is reachable from them."""
 PROJECT_PACKAGES = ("domain", "application", "adapters", "entrypoints")
 PROVIDED_BY_RUNTIME = frozenset(

@@ -64,11 +64,18 @@ class LocalAwsError(Exception):
 
 
 class ProductionStack:
-    """What elm-status-update.yaml created: its outputs, and the processor's environment."""
+    """What elm-status-update.yaml created: its outputs, and the processor's environment
+    (and the sweep workers')."""
 
-    def __init__(self, outputs: dict[str, str], environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        outputs: dict[str, str],
+        environment: dict[str, str],
+        sweep_environment: dict[str, str] | None = None,
+    ) -> None:
         self.outputs = outputs
         self.environment = environment
+        self.sweep_environment = sweep_environment or {}
 
     @property
     def queue_url(self) -> str:
@@ -141,12 +148,17 @@ class LocalAws:
             **parameters,
         }
         outputs = self._deploy("elm-status-update", _template("elm-status-update.yaml"), settings)
-        function = self.client("lambda").get_function_configuration(
-            FunctionName=outputs["ProcessorFunctionName"]
+        return ProductionStack(
+            outputs,
+            self._environment(outputs["ProcessorFunctionName"]),
+            self._environment(outputs["SweepWorkerFunctionName"]),
         )
+
+    def _environment(self, function_name: str) -> dict[str, str]:
+        function = self.client("lambda").get_function_configuration(FunctionName=function_name)
         # Lambda environment values are strings; moto keeps a Number parameter as an int.
         variables = function.get("Environment", {}).get("Variables", {})
-        return ProductionStack(outputs, {k: str(v) for k, v in variables.items()})
+        return {k: str(v) for k, v in variables.items()}
 
     def deploy_send_events(self, accounts: Sequence[str], regions: Sequence[str]) -> None:
         """elm-send-events.yaml in every account and region, through a self-managed StackSet.

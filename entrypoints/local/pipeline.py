@@ -7,7 +7,8 @@ scenario file, and each deletion's AWS Config event is put on the target account
 bus. EventBridge (moto) routes the deletion events to the production queue; the queue is
 drained in batches of up to ten into `entrypoints.lambda_handler.handler`, as the event
 source mapping would (moto cannot run the Lambda: it has no Docker here), and acknowledged
-messages are deleted. Then the reconciliation sweep runs.
+messages are deleted. Then the reconciliation sweep runs through its deployed handlers: the
+planner once, then the workers on the stack's sweep queue (`entrypoints.local.sweep_drain`).
 
 Two things are not AWS's own behaviour, and the report says so:
 - AWS Config's inventory is simulated (the in-memory twin behind the inventory port): moto's
@@ -32,18 +33,19 @@ from typing import Any, Protocol, cast
 
 from attrs import frozen
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from injector import Module, provider, singleton
+from injector import Injector, Module, provider, singleton
 
 from adapters.aws import AwsClients
 from adapters.in_memory import InMemoryInventory
 from application.ports import ExceptionStore, ResourceInventory, RuleCatalog
-from application.reconcile import Reconcile, SweepOutcome, SweepReport, SweepRequest
+from application.reconcile import SweepOutcome, SweepReport
 from domain.events import is_account_id, is_region_name
 from domain.outcomes import Outcome
 from domain.records import ExceptionRecord, RecordKey
 from entrypoints import lambda_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
+from entrypoints.composition.sweep_run_wiring import RunWiring, run_parts
 from entrypoints.local.lambda_zip import code_zip
 from entrypoints.local.moto_aws import (
     PRODUCTION_ACCOUNT,
@@ -56,6 +58,7 @@ from entrypoints.local.scenario import Scenario, ScenarioEvent
 from entrypoints.local.scenario.inventory import ScenarioInventory
 from entrypoints.local.subscriber import drain as drain_queue
 from entrypoints.local.subscriber import subscribe
+from entrypoints.local.sweep_drain import SweepDrainError, run_sweep
 
 __all__ = [
     "FILTERED",
@@ -74,8 +77,6 @@ FILTERED = "filtered"
 """The outcome of an event the target account's EventBridge rule did not forward."""
 BATCH_SIZE = 10
 """Records per handler invocation: the template's event source mapping `BatchSize`."""
-SWEEP_RUN_ID = "elm-local-sweep"
-"""The sweep's run id: the `EventId` of the `History` entries it writes."""
 
 _WaveKey = tuple[str, str, str]
 # A configuration item change names no rule: its events share one key per account and region.
@@ -305,10 +306,7 @@ def run_local_pipeline(
             after_events = _records(store)
             sweep: SweepReport | None = None
             if scenario.sweep is not None:
-                reconcile = container.get(Reconcile)
-                sweep = reconcile.execute(
-                    SweepRequest(run_id=SWEEP_RUN_ID), _SweepProgress(progress)
-                )
+                sweep = _sweep(aws, stack, clients, config, container, progress)
             after = _records(store)
             published = tuple(drain_queue(aws.client("sqs"), subscriber)) if subscriber else ()
         finally:
@@ -478,17 +476,34 @@ def _records(store: ExceptionStore) -> tuple[ExceptionRecord, ...]:
     return tuple(sorted(store.scan_all(), key=lambda r: (r.record_key.partition_key, r.key)))
 
 
-class _SweepProgress:
-    """The sweep's progress as a pipeline stage."""
-
-    def __init__(self, progress: PipelineProgress) -> None:
-        self._progress = progress
-
-    def start(self, total: int) -> None:
-        self._progress.stage("Reconciliation sweep", total)
-
-    def advance(self, count: int) -> None:
-        self._progress.advance(count)
+def _sweep(
+    aws: LocalAws,
+    stack: ProductionStack,
+    clients: AwsClients,
+    config: ScenarioInventory,
+    container: Injector,
+    progress: PipelineProgress,
+) -> SweepReport:
+    """The sweep through its handlers, the workers with the settings the template gives them."""
+    try:
+        settings = Settings.from_env(stack.sweep_environment)
+        wiring = RunWiring.from_env(stack.sweep_environment)
+    except SettingsError as error:
+        raise LocalPipelineError(f"the sweep workers' environment is not valid: {error}") from None
+    workers = build_container(
+        AwsModule(settings, clients=clients), SimulatedConfigModule(config.inventory)
+    )
+    try:
+        return run_sweep(
+            aws,
+            stack,
+            run_parts(workers, wiring),
+            container.get(ExceptionStore),  # type: ignore[type-abstract]
+            container.get(RuleCatalog),  # type: ignore[type-abstract]
+            progress,
+        )
+    except SweepDrainError as error:
+        raise LocalPipelineError(str(error)) from None
 
 
 @frozen

@@ -20,6 +20,7 @@ __all__ = [
     "INFRA",
     "SEND_EVENTS",
     "STATUS_UPDATE",
+    "SWEEP_REFS",
     "TABLES",
     "condition",
     "load_template",
@@ -33,6 +34,14 @@ SEND_EVENTS = INFRA / "elm-send-events.yaml"
 
 # The settings contract (docs/behaviour.md): the environment selects the rule-name prefix.
 ENVIRONMENT_PREFIXES = {"DEV": "DEV-", "QA": "QA-", "PROD": ""}
+
+# What a Ref to the sweep's queue and ledger returns on a deployed PROD stack (the queue's
+# URL, the table's name): pass them with the parameters to resolve the sweep functions'
+# environment.
+SWEEP_REFS = {
+    "SweepQueue": "https://sqs.us-east-1.amazonaws.com/123456789012/elm-PROD-sweep.fifo",
+    "SweepRunsTable": "elm-PROD-sweep-runs",
+}
 
 _NO_VALUE = object()
 _PSEUDO = {

@@ -105,11 +105,15 @@ def test_production_functions_run_the_handlers_with_valid_settings(
     lambda_ = boto3.client("lambda", region_name=PRODUCTION_REGION)
 
     processor = lambda_.get_function_configuration(FunctionName=outputs["ProcessorFunctionName"])
-    sweep = lambda_.get_function_configuration(FunctionName=outputs["SweepFunctionName"])
+    planner = lambda_.get_function_configuration(FunctionName=outputs["SweepPlannerFunctionName"])
+    worker = lambda_.get_function_configuration(FunctionName=outputs["SweepWorkerFunctionName"])
 
     assert processor["Handler"] == "entrypoints.lambda_handler.handler"
-    assert sweep["Handler"] == "entrypoints.sweep_handler.handler"
-    for function in (processor, sweep):
+    assert planner["Handler"] == "entrypoints.sweep_run_handler.planner"
+    assert worker["Handler"] == "entrypoints.sweep_run_handler.worker"
+    # The scheduled function keeps the single-function sweep's name: updated in place.
+    assert planner["FunctionName"] == f"elm-sweep-{environment}"
+    for function in (processor, planner, worker):
         assert function["Runtime"].startswith("python3.")
         # The settings the template passes are ones the code accepts, with the right prefix.
         # Lambda environment values are strings; moto keeps a Number parameter as an int.
@@ -179,8 +183,10 @@ def test_roles_grant_only_what_each_path_needs_on_the_tables(
     table = f"arn:aws:dynamodb:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:table"
     exceptions, rules = f"{table}/Config-ResourceExceptions", f"{table}/Config-Master"
 
+    runs = f"{table}/elm-PROD-sweep-runs"
     processor = _grants(_inline_policy(iam, "elm-status-update-PROD"))
-    sweep = _grants(_inline_policy(iam, "elm-sweep-PROD"))
+    worker = _grants(_inline_policy(iam, "elm-sweep-PROD"))
+    planner = _grants(_inline_policy(iam, "elm-sweep-planner-PROD"))
 
     event_path = {
         (f"dynamodb:{action}", t)
@@ -190,12 +196,122 @@ def test_roles_grant_only_what_each_path_needs_on_the_tables(
     assert {g for g in processor if g[0].startswith("dynamodb:")} == event_path | {
         ("dynamodb:Scan", rules)
     }
-    assert {g for g in sweep if g[0].startswith("dynamodb:")} == event_path | {
+    # A worker scans its segment, reads and conditionally updates a chunk's records, reads
+    # the rules, and counts items in the ledger: TransactWriteItems is authorised by the
+    # item-level actions of its parts (a Put and an Update), GetItem reads the totals.
+    assert {g for g in worker if g[0].startswith("dynamodb:")} == {
+        ("dynamodb:GetItem", exceptions),
         ("dynamodb:Scan", exceptions),
+        ("dynamodb:UpdateItem", exceptions),
+        ("dynamodb:GetItem", rules),
         ("dynamodb:Scan", rules),
+        ("dynamodb:GetItem", runs),
+        ("dynamodb:PutItem", runs),
+        ("dynamodb:UpdateItem", runs),
     }
-    for grants in (processor, sweep):
+    # The planner opens runs, and touches neither the exceptions nor the rules.
+    assert {g for g in planner if g[0].startswith("dynamodb:")} == {
+        ("dynamodb:PutItem", runs),
+        ("dynamodb:UpdateItem", runs),
+    }
+    for grants in (processor, worker, planner):
         assert not any("*" in action for action, _ in grants)
+
+
+def test_the_sweep_roles_reach_only_the_sweep_queue_their_logs_and_the_bus(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    iam = boto3.client("iam")
+    queue = outputs["SweepQueueArn"]
+    logs = f"arn:aws:logs:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:log-group:/aws/lambda"
+    bus = f"arn:aws:events:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:event-bus/default"
+
+    worker = _grants(_inline_policy(iam, "elm-sweep-PROD"))
+    planner = _grants(_inline_policy(iam, "elm-sweep-planner-PROD"))
+
+    # A worker consumes the queue and queues a segment's chunks on it; the planner only
+    # queues a run's segments. Nothing reaches the sweep DLQ but SQS's redrive.
+    assert {g for g in worker if g[0].startswith("sqs:")} == {
+        (f"sqs:{action}", queue)
+        for action in (
+            "ReceiveMessage",
+            "DeleteMessage",
+            "GetQueueAttributes",
+            "ChangeMessageVisibility",
+            "SendMessage",
+        )
+    }
+    assert {g for g in planner if g[0].startswith("sqs:")} == {("sqs:SendMessage", queue)}
+    # A log group's Arn attribute ends in ":*" on AWS, and not on moto.
+    for grants, group in ((worker, "elm-sweep-worker-PROD"), (planner, "elm-sweep-PROD")):
+        assert {(a, r.removesuffix(":*")) for a, r in grants if a.startswith("logs:")} == {
+            (f"logs:{action}", f"{logs}/{group}") for action in ("CreateLogStream", "PutLogEvents")
+        }
+    assert {g for g in worker if g[0].startswith("events:")} == {("events:PutEvents", bus)}
+    assert {a.split(":")[0] for a, _ in planner} == {"dynamodb", "sqs", "logs"}
+
+
+def test_the_sweep_queue_is_fifo_and_redrives_to_a_fifo_dlq(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    sqs = boto3.client("sqs", region_name=PRODUCTION_REGION)
+    timeout = boto3.client("lambda", region_name=PRODUCTION_REGION).get_function_configuration(
+        FunctionName=outputs["SweepWorkerFunctionName"]
+    )["Timeout"]
+
+    queue = sqs.get_queue_attributes(QueueUrl=outputs["SweepQueueUrl"], AttributeNames=["All"])
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=outputs["SweepDeadLetterQueueUrl"], AttributeNames=["All"]
+    )
+    redrive = json.loads(queue["Attributes"]["RedrivePolicy"])
+
+    assert outputs["SweepQueueUrl"].endswith("/elm-PROD-sweep.fifo")
+    assert outputs["SweepDeadLetterQueueUrl"].endswith("/elm-PROD-sweep-dlq.fifo")
+    assert queue["Attributes"]["FifoQueue"] == dlq["Attributes"]["FifoQueue"] == "true"
+    assert redrive["deadLetterTargetArn"] == dlq["Attributes"]["QueueArn"]
+    assert redrive["deadLetterTargetArn"] == outputs["SweepDeadLetterQueueArn"]
+    assert int(redrive["maxReceiveCount"]) == 5
+    assert int(queue["Attributes"]["VisibilityTimeout"]) >= 6 * timeout
+    for attributes in (queue["Attributes"], dlq["Attributes"]):
+        assert int(attributes["MessageRetentionPeriod"]) == 14 * 24 * 3600
+        assert attributes["SqsManagedSseEnabled"] == "true"
+
+
+@pytest.mark.parametrize(("processing", "state"), [("true", "Enabled"), ("false", "Disabled")])
+def test_the_sweep_workers_drain_the_sweep_queue_with_partial_failures(
+    cloudformation: CloudFormationClient,
+    code_package: tuple[str, str],
+    processing: str,
+    state: str,
+) -> None:
+    outputs = deploy_production(
+        cloudformation, code_package, ProcessingEnabled=processing, SweepWorkers="20"
+    )
+
+    (mapping,) = boto3.client("lambda", region_name=PRODUCTION_REGION).list_event_source_mappings(
+        FunctionName=outputs["SweepWorkerFunctionName"]
+    )["EventSourceMappings"]
+
+    assert mapping["EventSourceArn"] == outputs["SweepQueueArn"]
+    assert mapping["State"] == state
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 1
+    assert int(mapping["ScalingConfig"]["MaximumConcurrency"]) == 20
+
+
+def test_the_run_ledger_table_has_the_adapters_keys(
+    cloudformation: CloudFormationClient, code_package: tuple[str, str]
+) -> None:
+    outputs = deploy_production(cloudformation, code_package)
+    dynamodb = boto3.client("dynamodb", region_name=PRODUCTION_REGION)
+
+    table = dynamodb.describe_table(TableName=outputs["SweepRunsTableName"])["Table"]
+
+    assert outputs["SweepRunsTableName"] == "elm-PROD-sweep-runs"
+    assert _key_schema(table) == {"HASH": ("RunId", "S"), "RANGE": ("ItemId", "S")}
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
 def test_config_role_may_be_assumed_only_in_the_organisation(

@@ -22,6 +22,7 @@ from cfn_templates import (
     ENVIRONMENT_PREFIXES,
     SEND_EVENTS,
     STATUS_UPDATE,
+    SWEEP_REFS,
     load_template,
     resolve,
 )
@@ -212,9 +213,9 @@ def test_prod_pattern_has_no_rule_name_key(path: Path, logical_id: str) -> None:
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_lambdas_get_the_prefix_the_patterns_filter_on(environment: str) -> None:
     template = load_template(STATUS_UPDATE)
-    for logical_id in ("ProcessorFunction", "SweepFunction"):
+    for logical_id in ("ProcessorFunction", "SweepFunction", "SweepWorkerFunction"):
         variables = template["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
-        resolved = resolve(template, variables, {"Environment": environment})
+        resolved = resolve(template, variables, {"Environment": environment, **SWEEP_REFS})
 
         assert resolved["ELM_RULE_PREFIX"] == ENVIRONMENT_PREFIXES[environment]
 

@@ -1,8 +1,8 @@
-"""The sweep function's bounds: template parameters that the settings reader accepts whole.
+"""The sweep's bounds: template parameters that the settings readers accept whole.
 
-A value CloudFormation lets through but `Settings.from_env` refuses would stop every sweep
-at start; a budget longer than the timeout allows would be cut by the handler anyway. These
-hold the parameters' ranges to both.
+A value CloudFormation lets through but the settings refuse would stop every sweep worker
+at start; a budget longer than the worker's timeout allows would have the worker killed
+mid-item. These hold the parameters' ranges to both.
 """
 
 from __future__ import annotations
@@ -10,34 +10,46 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cfn_templates import STATUS_UPDATE, load_template, resolve
+from cfn_templates import STATUS_UPDATE, SWEEP_REFS, load_template, resolve
 
 from application.reconcile import SweepLimits
 from entrypoints.composition.settings import Settings
-from entrypoints.sweep_handler import SAFETY_MARGIN_SECONDS
+from entrypoints.composition.sweep_run_wiring import RunWiring
+from entrypoints.sweep_run_handler import SAFETY_MARGIN_SECONDS
 
 BOUNDS = ("SweepPageSize", "SweepCallsPerSecond", "SweepBudgetSeconds")
+RUN_SHAPE = ("SweepSegments", "SweepChunkRecords")
+WRITE_MARGIN_SECONDS = 30
+"""Kept from a worker's timeout beyond an item's budget: the item's last writes, its count
+in the ledger, the run's summary and the metrics. At least the worker's own margin, under
+which it starts no Config call."""
+
+
+def _variables(parameters: dict[str, str]) -> dict[str, str]:
+    template = load_template(STATUS_UPDATE)
+    function = template["Resources"]["SweepWorkerFunction"]["Properties"]
+    variables: dict[str, Any] = resolve(
+        template, function["Environment"]["Variables"], {**SWEEP_REFS, **parameters}
+    )
+    return {k: str(v) for k, v in variables.items()}
 
 
 def _sweep_limits(parameters: dict[str, str]) -> SweepLimits:
-    template = load_template(STATUS_UPDATE)
-    function = template["Resources"]["SweepFunction"]["Properties"]
-    variables: dict[str, Any] = resolve(template, function["Environment"]["Variables"], parameters)
-    return Settings.from_env({k: str(v) for k, v in variables.items()}).sweep_limits
+    return Settings.from_env(_variables(parameters)).sweep_limits
 
 
-def test_the_defaults_reach_the_sweep_as_its_limits() -> None:
+def test_the_defaults_reach_the_workers_as_their_limits() -> None:
     assert _sweep_limits({}) == SweepLimits(
-        page_size=100, max_calls_per_second=2.0, budget_seconds=600.0
+        page_size=100, max_calls_per_second=2.0, budget_seconds=240.0
     )
 
 
 def test_each_parameter_sets_its_own_variable() -> None:
     limits = _sweep_limits(
-        {"SweepPageSize": "25", "SweepCallsPerSecond": "0.5", "SweepBudgetSeconds": "300"}
+        {"SweepPageSize": "25", "SweepCallsPerSecond": "0.5", "SweepBudgetSeconds": "120"}
     )
 
-    assert limits == SweepLimits(page_size=25, max_calls_per_second=0.5, budget_seconds=300.0)
+    assert limits == SweepLimits(page_size=25, max_calls_per_second=0.5, budget_seconds=120.0)
 
 
 @pytest.mark.parametrize("parameter", BOUNDS)
@@ -50,10 +62,23 @@ def test_every_value_the_template_admits_is_one_the_settings_accept(
     _sweep_limits({parameter: value})  # raises SettingsError naming the variable otherwise
 
 
-def test_the_budget_leaves_the_handlers_margin_inside_the_timeout() -> None:
+@pytest.mark.parametrize("parameter", RUN_SHAPE)
+@pytest.mark.parametrize("end", ["MinValue", "MaxValue", "Default"])
+def test_every_run_shape_the_template_admits_is_one_the_wiring_accepts(
+    parameter: str, end: str
+) -> None:
+    value = str(load_template(STATUS_UPDATE)["Parameters"][parameter][end])
+
+    RunWiring.from_env(_variables({parameter: value}))  # SettingsError otherwise
+
+
+def test_an_items_budget_leaves_the_margin_inside_the_workers_timeout() -> None:
+    """One item a batch: the worst batch is one item that spends its whole budget."""
     template = load_template(STATUS_UPDATE)
     budget = template["Parameters"]["SweepBudgetSeconds"]
-    timeout = template["Resources"]["SweepFunction"]["Properties"]["Timeout"]
+    worker = template["Resources"]["SweepWorkerFunction"]["Properties"]
+    batch = template["Resources"]["SweepEventSourceMapping"]["Properties"]["BatchSize"]
 
-    assert budget["MaxValue"] + SAFETY_MARGIN_SECONDS <= timeout
+    assert WRITE_MARGIN_SECONDS >= SAFETY_MARGIN_SECONDS
+    assert batch * budget["MaxValue"] + WRITE_MARGIN_SECONDS <= worker["Timeout"]
     assert budget["Default"] <= budget["MaxValue"]

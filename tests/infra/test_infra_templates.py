@@ -17,6 +17,7 @@ from cfn_templates import (
     ENVIRONMENT_PREFIXES,
     SEND_EVENTS,
     STATUS_UPDATE,
+    SWEEP_REFS,
     TABLES,
     condition,
     load_template,
@@ -58,7 +59,7 @@ def test_functions_are_arm64_with_retained_logs_and_an_errors_alarm() -> None:
     functions = _resources(template, "AWS::Lambda::Function")
     alarms = _resources(template, "AWS::CloudWatch::Alarm").values()
 
-    assert set(functions) == {"ProcessorFunction", "SweepFunction"}
+    assert set(functions) == {"ProcessorFunction", "SweepFunction", "SweepWorkerFunction"}
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"]
@@ -302,6 +303,9 @@ def test_sweep_runs_daily_by_default() -> None:
 
     assert expression == "rate(1 day)"
     assert schedule["Properties"]["Target"]["Arn"] == {"Fn::GetAtt": ["SweepFunction", "Arn"]}
+    # The scheduled function is the distributed sweep's planner.
+    planner = template["Resources"]["SweepFunction"]["Properties"]
+    assert planner["Handler"] == "entrypoints.sweep_run_handler.planner"
 
 
 def _trust_statement(config_role: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +327,7 @@ def test_config_role_trusts_exactly_the_production_lambda_roles(environment: str
     targets = load_template(SEND_EVENTS)
     account = "123456789012"  # the resolver's AWS::AccountId in the production stack
 
+    # The roles of the functions that ask AWS Config (the sweep planner does not).
     lambda_roles = {
         f"arn:aws:iam::{account}:role/"
         + resolve(production, role["Properties"]["RoleName"], {"Environment": environment})
@@ -330,6 +335,7 @@ def test_config_role_trusts_exactly_the_production_lambda_roles(environment: str
             production["Resources"][f["Properties"]["Role"]["Fn::GetAtt"][0]]
             for f in _resources(production, "AWS::Lambda::Function").values()
         )
+        if "sts:AssumeRole" in str(role["Properties"]["Policies"])
     }
     trust = resolve(
         targets,
@@ -502,11 +508,11 @@ def test_both_lambdas_may_put_elm_events_on_that_one_bus_only() -> None:
                     "Resource": arn,
                 }
             ], role
-        for function in ("ProcessorFunction", "SweepFunction"):
+        for function in ("ProcessorFunction", "SweepFunction", "SweepWorkerFunction"):
             env = resolve(
                 template,
                 template["Resources"][function]["Properties"]["Environment"],
-                {"OrganizationId": "o-x", "EventsBusName": bus},
+                {"OrganizationId": "o-x", "EventsBusName": bus, **SWEEP_REFS},
             )
             assert env["Variables"]["ELM_EVENTS_BUS"] == bus, function
 
@@ -538,8 +544,10 @@ def test_the_dashboard_charts_only_metrics_and_log_fields_elm_emits() -> None:
 
     emitted = (
         {o.value for o in Outcome}
-        | {f"reconcile-{o.value}" for o in SweepOutcome}
-        | {"reconcile-stopped", "reconcile-config-calls", PUBLISH_FAILED}
+        | {PUBLISH_FAILED}
+        # The sweep's planner and workers (entrypoints/aws_lambda/sweep_run_handler.py).
+        | {f"sweep-{o.value}" for o in SweepOutcome}
+        | {"sweep-run-started", "sweep-run-finished", "sweep-run-seconds", "sweep-item-failed"}
     )
     widgets = _dashboard_body()["widgets"]
     charted = {
@@ -558,12 +566,16 @@ def test_the_dashboard_charts_only_metrics_and_log_fields_elm_emits() -> None:
         for m in w["properties"]["metrics"]
         if m[0] == "AWS/SQS"
     }
-    assert sqs == {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"}
+    assert sqs == {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateAgeOfOldestMessage",
+    }
     (log,) = [w for w in widgets if w["type"] == "log"]
     # The processor's log line names these fields (entrypoints/aws_lambda/reporting.py).
     assert "stats count(*) as changes by account, outcome" in log["properties"]["query"]
     (alarms,) = [w for w in widgets if w["type"] == "alarm"]
-    assert len(alarms["properties"]["alarms"]) == 6
+    assert len(alarms["properties"]["alarms"]) == 8
 
 
 def test_every_unconditional_alarm_is_on_the_dashboard() -> None:
@@ -583,9 +595,16 @@ def test_every_unconditional_alarm_is_on_the_dashboard() -> None:
     assert shown == names
 
 
-def test_the_sweep_alarm_fires_when_no_complete_run_was_seen_in_its_window() -> None:
+def test_the_sweep_alarm_fires_when_no_run_finished_in_its_window() -> None:
+    """The worker that finishes a run's last item emits sweep-run-finished (1) with the
+    dimension service=elm (Powertools' Metrics(service="elm")). Every one-hour period of the
+    window must be breaching, an hour without data counting as breaching, so one finished
+    run in the window keeps the alarm OK. moto does not deploy alarms."""
     alarm = load_template(STATUS_UPDATE)["Resources"]["SweepNotFinishedAlarm"]["Properties"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("ELM", "reconcile-stopped")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("ELM", "sweep-run-finished")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "elm"}]
+    assert alarm["Statistic"] == "Sum"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
     assert alarm["TreatMissingData"] == "breaching"
     assert alarm["Period"] == 3600
     assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == {"Ref": "SweepWindowHours"}
@@ -593,6 +612,134 @@ def test_the_sweep_alarm_fires_when_no_complete_run_was_seen_in_its_window() -> 
     # CloudWatch evaluates at most seven days of one-hour periods (PutMetricAlarm).
     assert window["MaxValue"] * alarm["Period"] <= 7 * 24 * 3600
     assert window["Default"] > 24  # the default schedule is daily
+
+
+def test_the_metric_the_sweep_alarm_watches_is_the_one_the_last_worker_emits() -> None:
+    import inspect
+
+    from entrypoints.aws_lambda import sweep_run_handler
+
+    alarm = load_template(STATUS_UPDATE)["Resources"]["SweepNotFinishedAlarm"]["Properties"]
+    source = inspect.getsource(sweep_run_handler)
+    assert f'name="{alarm["MetricName"]}"' in source
+    assert 'service="elm"' in source
+
+
+def test_a_dead_lettered_sweep_item_raises_an_alarm() -> None:
+    template = load_template(STATUS_UPDATE)
+    alarm = template["Resources"]["SweepDeadLetterAlarm"]["Properties"]
+
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SweepDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert resolve(template, alarm["AlarmName"], {}) == "elm-PROD-sweep-dlq-not-empty"
+
+
+def test_the_sweep_queue_is_fifo_with_a_fifo_dlq_tls_only_and_encrypted() -> None:
+    """A FIFO queue's messages of one group go to one worker at a time, and Lambda retries
+    a group's failed message before that group's later ones ("Configuring scaling
+    behavior for SQS event source mappings", AWS Lambda Developer Guide,
+    https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). moto skips
+    queue policies; the template is where TLS-only is shown."""
+    template = load_template(STATUS_UPDATE)
+    resources = template["Resources"]
+    queue = resources["SweepQueue"]["Properties"]
+    dlq = resources["SweepDeadLetterQueue"]["Properties"]
+
+    assert resolve(template, queue["QueueName"], {}) == "elm-PROD-sweep.fifo"
+    assert resolve(template, dlq["QueueName"], {}) == "elm-PROD-sweep-dlq.fifo"
+    for props in (queue, dlq):
+        assert props["FifoQueue"] is True
+        assert props["SqsManagedSseEnabled"] is True
+        assert props["MessageRetentionPeriod"] == FOURTEEN_DAYS
+    assert queue["ContentBasedDeduplication"] is False  # every message carries its own id
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]
+    }
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    for policy, target in (
+        ("SweepQueuePolicy", "SweepQueue"),
+        ("SweepDeadLetterQueuePolicy", "SweepDeadLetterQueue"),
+    ):
+        document = resources[policy]["Properties"]
+        assert document["Queues"] == [{"Ref": target}]
+        (statement,) = document["PolicyDocument"]["Statement"]
+        assert statement == {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": {"Fn::GetAtt": [target, "Arn"]},
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+
+
+def test_the_sweep_workers_are_fed_one_item_at_a_time_within_the_queues_visibility() -> None:
+    """AWS: "set the source queue's visibility timeout to at least six times the timeout that
+    you configure on your function" ("Creating and configuring an Amazon SQS event source
+    mapping", https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html);
+    FIFO sources take at most 10 a batch and no batching window, and MaximumConcurrency is
+    2 to 1000 ("Lambda parameters for Amazon SQS event source mappings")."""
+    template = load_template(STATUS_UPDATE)
+    resources = template["Resources"]
+    worker = resources["SweepWorkerFunction"]["Properties"]
+    mapping = resources["SweepEventSourceMapping"]["Properties"]
+    workers = template["Parameters"]["SweepWorkers"]
+
+    assert worker["Handler"] == "entrypoints.sweep_run_handler.worker"
+    assert resources["SweepQueue"]["Properties"]["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["SweepQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "SweepWorkerFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= mapping["BatchSize"] <= 10
+    assert "MaximumBatchingWindowInSeconds" not in mapping
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "SweepWorkers"}}
+    assert (workers["Default"], workers["MinValue"], workers["MaxValue"]) == (10, 2, 1000)
+    assert resolve(template, mapping["Enabled"], {"ProcessingEnabled": "false"}) is False
+
+
+def test_the_run_ledger_table_is_the_one_the_adapter_creates() -> None:
+    """create_run_table (adapters/aws/sweep_run.py) is what the tests and the demo use;
+    the deployed table must have its keys, billing and TTL attribute. moto ignores TTL,
+    PITR and SSE, so they are shown here."""
+    from unittest import mock
+
+    from adapters.aws.sweep_run import create_run_table
+
+    client = mock.MagicMock()
+    create_run_table(client, "t")
+    created = client.create_table.call_args.kwargs
+    ttl = client.update_time_to_live.call_args.kwargs["TimeToLiveSpecification"]
+    template = load_template(STATUS_UPDATE)
+    table = resolve(template, template["Resources"]["SweepRunsTable"]["Properties"], {})
+
+    assert table["TableName"] == "elm-PROD-sweep-runs"
+    assert table["KeySchema"] == created["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+        created["AttributeDefinitions"], key=str
+    )
+    assert table["BillingMode"] == created["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == ttl == {"AttributeName": "TTL", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_the_planner_and_the_workers_know_the_queue_and_the_ledger() -> None:
+    from entrypoints.composition.sweep_run_wiring import RunWiring
+
+    template = load_template(STATUS_UPDATE)
+    for function in ("SweepFunction", "SweepWorkerFunction"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["ELM_SWEEP_QUEUE_URL"] == {"Ref": "SweepQueue"}, function
+        assert variables["ELM_SWEEP_RUNS_TABLE"] == {"Ref": "SweepRunsTable"}, function
+        shape = {"SweepSegments": "8", "SweepChunkRecords": "50", **SWEEP_REFS}
+        resolved = resolve(template, variables, shape)
+        wiring = RunWiring.from_env({k: str(v) for k, v in resolved.items()})
+        assert (wiring.run.segments, wiring.run.chunk_records) == (8, 50), function
 
 
 @pytest.mark.parametrize(

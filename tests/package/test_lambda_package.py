@@ -49,7 +49,7 @@ def test_the_package_holds_both_handlers_and_the_code_they_import(
 
     assert {
         "entrypoints/lambda_handler.py",
-        "entrypoints/sweep_handler.py",
+        "entrypoints/sweep_run_handler.py",
         "entrypoints/__init__.py",
         "domain/__init__.py",
         "application/handle_change.py",
@@ -113,9 +113,10 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
     code = (
         "import sys\n"
         f"sys.path[:0] = [{str(built_package.path)!r}, {str(provided)!r}]\n"
-        "import entrypoints.lambda_handler, entrypoints.sweep_handler\n"
+        "import entrypoints.lambda_handler, entrypoints.sweep_run_handler\n"
         "assert callable(entrypoints.lambda_handler.handler)\n"
-        "assert callable(entrypoints.sweep_handler.handler)\n"
+        "assert callable(entrypoints.sweep_run_handler.planner)\n"
+        "assert callable(entrypoints.sweep_run_handler.worker)\n"
         "import typer\n"
     )
 
@@ -135,11 +136,11 @@ def test_the_handlers_import_from_the_package_alone_with_the_runtime_sdk(
 
 def test_the_package_targets_the_handlers_and_runtime_the_template_declares() -> None:
     template = _INFRA.read_text(encoding="utf-8")
-    handlers = re.findall(r"^\s+Handler: ([\w.]+)\.handler$", template, flags=re.M)
+    handlers = set(re.findall(r"^\s+Handler: ([\w.]+)\.\w+$", template, flags=re.M))
     runtimes = set(re.findall(r"^\s+Runtime: (\S+)$", template, flags=re.M))
     architectures = set(re.findall(r"^\s+Architectures: (.+)$", template, flags=re.M))
 
-    assert sorted(handlers) == sorted(HANDLER_MODULES)
+    assert handlers == set(HANDLER_MODULES)
     assert runtimes == {f"python{LAMBDA_PYTHON}"}
     assert architectures == {"[arm64]"}
     assert LAMBDA_PLATFORM.endswith("aarch64")
@@ -180,7 +181,12 @@ with mock_aws():
     from entrypoints.composition.settings import Settings
     settings = Settings.from_env(os.environ)
     create_tables(boto3.client("dynamodb"), settings.exceptions_table, settings.rules_table)
-    from entrypoints import lambda_handler, sweep_handler
+    from adapters.aws.sweep_run import create_run_table
+    create_run_table(boto3.client("dynamodb"), "elm-sweep-runs")
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="elm-sweep.fifo", Attributes={"FifoQueue": "true"})
+    os.environ.update(ELM_SWEEP_QUEUE_URL=queue["QueueUrl"], ELM_SWEEP_RUNS_TABLE="elm-sweep-runs")
+    from entrypoints import lambda_handler, sweep_run_handler
     compliant = {"version": "0", "id": "e-1", "detail-type": "Config Rules Compliance Change",
                  "source": "aws.config", "account": "111122223333", "region": "us-east-1",
                  "detail": {"awsAccountId": "111122223333", "awsRegion": "us-east-1",
@@ -192,7 +198,22 @@ with mock_aws():
               "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
               "awsRegion": "us-east-1"}
     print("RESULT", json.dumps(lambda_handler.handler({"Records": [record]}, Context())))
-    print("RESULT", json.dumps(sweep_handler.handler({}, Context())))
+    started = sweep_run_handler.planner({}, Context())
+    failures = []
+    while messages := sqs.receive_message(
+        QueueUrl=queue["QueueUrl"], MaxNumberOfMessages=1, AttributeNames=["All"]
+    ).get("Messages", []):
+        records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"], "attributes": m["Attributes"],
+                    "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                    "awsRegion": "us-east-1"} for m in messages]
+        failures += sweep_run_handler.worker({"Records": records}, Context())["batchItemFailures"]
+        for m in messages:
+            sqs.delete_message(QueueUrl=queue["QueueUrl"], ReceiptHandle=m["ReceiptHandle"])
+    from adapters.aws.sweep_run import DynamoRunLedger
+    summary = DynamoRunLedger(boto3.client("dynamodb"), "elm-sweep-runs").summary(started["run"])
+    print("RESULT", json.dumps({"started": started, "failures": failures, "summary": summary}))
 packaged = ("aws_lambda_powertools", "attr", "attrs", "injector", "typing_extensions",
             "domain", "application", "adapters", "entrypoints")
 outside = sorted(
@@ -207,7 +228,9 @@ print("RESULT", json.dumps(outside))
 def test_the_unzipped_package_runs_both_handlers(
     built_package: PackageReport, tmp_path: Path
 ) -> None:
-    """Both handlers handle an invocation with only the packaged code and dependencies.
+    """The processor, and the sweep's planner and worker, each handle invocations with only
+    the packaged code and dependencies: a run of an empty table is planned, its segments
+    worked from the FIFO queue, and its summary written.
 
     The package is unzipped as Lambda does ("Deploying Python Lambda functions with .zip
     file archives", https://docs.aws.amazon.com/lambda/latest/dg/python-package.html) and
@@ -235,7 +258,9 @@ def test_the_unzipped_package_runs_both_handlers(
     ]
     batch, sweep, outside = results
     assert batch == {"batchItemFailures": []}
-    assert isinstance(sweep, dict)
+    assert sweep["started"]["segments"] >= 1
+    assert sweep["failures"] == []
+    assert sweep["summary"]["workItems"] == sweep["started"]["segments"]
     assert outside == []
 
 
