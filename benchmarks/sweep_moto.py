@@ -213,9 +213,8 @@ def sweep_on_moto(
         pace = records / seconds
         notes = (
             f"Run at {records:,} records, not {wanted:,}: moto ran {pace:,.0f} records/s "
-            "here in one process (milliseconds a call; each chunk's ledger transaction "
-            "copies the ledger table for its rollback, a copy that grows with the run), so "
-            f"{wanted:,} would take {wanted / pace / 60:,.0f} min or more at this pace, "
+            "here in one process (milliseconds a call), so "
+            f"{wanted:,} would take about {wanted / pace / 60:,.0f} min at this pace, "
             "beyond the budget of the whole `make bench`.",
         )
     return Section("The sweep end to end on moto", method, rows, notes)
