@@ -3,7 +3,7 @@
 The full run also writes the table into docs/performance.md and draws its plots there
 (benchmarks/plots.py).
 
-python -m benchmarks.run            # the published figures (under 10 minutes, 2 cores)
+python -m benchmarks.run            # the published figures (about 20 minutes, 2 cores)
 python -m benchmarks.run --quick    # small sizes, under a minute: keeps the code working
 """
 
