@@ -93,7 +93,7 @@ checkov: $(CHECKOV_STAMP)
 check: lint typecheck imports cfn-lint checkov
 
 # Performance figures, ELM beside the scan-based seed design: prints the table and writes
-# benchmarks/results.md (under 10 minutes on 2 cores). bench-quick: small sizes, < 1 min.
+# benchmarks/results.md (about 20 minutes on 2 cores). bench-quick: small sizes, < 1 min.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 

@@ -1,11 +1,14 @@
 """The reconciliation sweep (docs/sweep.md): close the open exceptions whose deletion
 event was lost.
 
-AWS Config delivers its events on a best-effort basis. The sweep walks every open record
-(one paginated Scan), groups them by account, region and resource type, asks AWS Config
-about each group (at most 20 IDs a call, at most so many calls a second per account), and
-closes or records members exactly as the event path does: `domain.lifecycle.decide` with a
-reconciliation trigger, written through `write_decision`.
+AWS Config delivers its events on a best-effort basis. The sweep groups the open records
+by account, region and resource type (`classify`), asks AWS Config about each group (at
+most 20 IDs a call, at most so many calls a second per account), and closes or records
+members exactly as the event path does (`sweep_items`): `domain.lifecycle.decide` with a
+reconciliation trigger, written through `write_decision`. These two are the whole of it:
+the distributed run's workers (application/sweep_run.py) call them for their Scan segments
+and chunks, and `execute` works that same plan in this process
+(application/sweep_in_process.py).
 
 A key (or member, or ARN resource part) may hold the resource's name rather than its ID
 (docs/matching.md): an IAM role's name, where Config's ID is `AROA…`. What Config does not report by
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from attrs import define, evolve, field, frozen
+from attrs import define, field, frozen
 
 from application.announce import PublishEvents
 from application.conditional_write import write_decision
@@ -48,7 +51,6 @@ from application.sweep_plan import (
     chunks,
     in_scope,
     resource_type_of,
-    resume_order,
     unknown_type_reason,
 )
 from application.sweep_report import (
@@ -128,54 +130,16 @@ class Reconcile:
     def execute(
         self, request: SweepRequest | None = None, progress: SweepProgress | None = None
     ) -> SweepReport:
-        """Run one sweep and report what it did; never raises for a failed group."""
-        request = request or SweepRequest()
-        progress = progress or NoProgress()
-        dry_run = self.policy.dry_run if request.dry_run is None else request.dry_run
-        run_id = request.run_id or f"reconcile-{self.clock.now():%Y%m%dT%H%M%SZ}"
-        budget = request.budget_seconds or self.limits.budget_seconds
-        pacer = _Pacer(
-            self.timer, self.timer.monotonic() + budget, 1.0 / self.limits.max_calls_per_second
-        )
-        tally = Tally()
-        plan = self._plan(request, pacer, tally)
-        groups, stopped = plan.groups, plan.stopped
-        order = resume_order(sorted(groups), request.resume_from)
-        if stopped is None:
-            progress.start(sum(len(groups[g]) for g in order))
-            trigger = Trigger(run_id, reconciled=True)
-            for index, group in enumerate(order):
-                try:
-                    self._sweep_group(
-                        group, groups[group], trigger, dry_run, pacer, tally, progress
-                    )
-                except _BudgetSpent:
-                    stopped = SweepStop("budget spent", group, plan.scanned)
-                    for later in order[index + 1 :]:
-                        for item in groups[later]:
-                            tally.add(item.record, SweepOutcome.NOT_REACHED)
-                    break
-        report = SweepReport(
-            run_id=run_id,
-            dry_run=dry_run,
-            records_scanned=plan.scanned,
-            groups=len(groups),
-            config_calls=tally.config_calls,
-            counts=dict(tally.counts),
-            per_account={a: dict(c) for a, c in sorted(tally.per_account.items())},
-            changes=tuple(tally.changes),
-            unresolved=tuple(tally.unresolved),
-            failures=tuple(tally.failures),
-            stopped=stopped,
-            scan_failure=plan.scan_failure,
-            name_calls=tally.name_calls,
-            expiring=tuple(tally.expiring),
-            unreadable=tuple(tally.unreadable),
-        )
-        if self.publish is None:
-            return report
-        announced = self.publish.sweep(report)
-        return evolve(report, events=announced.events, publish_failures=announced.failures)
+        """Run one sweep in this process and report what it did; never raises for a failed
+        group. It is the distributed run's plan (`SweepInProcess`) on the whole table."""
+        # Imported here: the plan's workers are built on this class's classify/sweep_items.
+        from application.sweep_in_process import SweepInProcess, WholeTable
+        from application.sweep_run import RunSettings
+
+        settings = RunSettings(segments=1, page_size=self.limits.page_size)
+        return SweepInProcess(
+            self, WholeTable(self.store), self.clock, self.timer, settings
+        ).execute(request, progress)
 
     def classify(
         self,
@@ -224,30 +188,6 @@ class Reconcile:
         except _BudgetSpent:
             return False
         return True
-
-    def _plan(self, request: SweepRequest, pacer: _Pacer, tally: Tally) -> Plan:
-        """One Scan pass: the records in scope, grouped; the others counted and listed.
-
-        A failed page ends the pass; the records read before it are still swept, and the
-        report says the table was not read whole. An item that does not read as a record is
-        listed in the report with its reason and skipped: one bad item ends nothing.
-        """
-        plan = Plan()
-        page = self.limits.page_size
-        try:
-            rules = {r.rule_id: r for r in self.rules.list_rules()}
-            for record in self.store.scan_open(page, tally.unreadable.append):
-                plan.scanned += 1
-                if plan.scanned % page == 0 and pacer.expired():
-                    return Plan(
-                        scanned=plan.scanned,
-                        stopped=SweepStop("budget spent while scanning", None, plan.scanned),
-                    )
-                if in_scope(record, request):
-                    self._classify(record, rules, plan, tally)
-        except (TransientError, RecordFormatError) as error:
-            plan.scan_failure = f"reading the tables: {error}"
-        return plan
 
     def _classify(
         self, record: ExceptionRecord, rules: Mapping[int, Rule], plan: Plan, tally: Tally

@@ -16,11 +16,12 @@ and the exit status says so); the next run, or the deployed queue, retries it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 from attrs import evolve, field, frozen
 
-from application.ports import Clock, Timer
+from application.ports import Clock, ExceptionStore, Timer, UnreadableItem
 from application.reconcile import Reconcile
 from application.sweep_plan import resume_order
 from application.sweep_report import (
@@ -34,9 +35,72 @@ from application.sweep_report import (
     Tally,
 )
 from application.sweep_run import RunSettings, StartSweep, SweepWorker, WorkFailed
-from application.sweep_run_ports import RunLedger, SegmentScan, SweepWork, WorkKind
+from application.sweep_run_ports import (
+    RunDelta,
+    RunLedger,
+    RunSummary,
+    RunTotals,
+    SegmentScan,
+    SweepWork,
+    WorkKind,
+)
+from domain.records import ExceptionRecord
 
-__all__ = ["SweepInProcess"]
+__all__ = ["SweepInProcess", "WholeTable"]
+
+
+class _Ledger:
+    """A run counted in this process, that no one else follows: the ledger port on a dict."""
+
+    def __init__(self) -> None:
+        self._planned = 0
+        self._finished: set[str] = set()
+        self._plans: dict[str, int] = {}
+        self._totals: RunTotals | None = None
+
+    def open(self, run_id: str, started_at: datetime, dry_run: bool, planned: int) -> None:
+        self._planned = planned
+        self._totals = RunTotals(run_id, started_at, dry_run, planned, 0, 0, 0, 0, {})
+
+    def plan(self, run_id: str, item_id: str, children: int) -> int:
+        if item_id not in self._plans:
+            self._plans[item_id] = children
+            self._planned += children
+        return self._plans[item_id]
+
+    def finish(self, run_id: str, item_id: str, delta: RunDelta) -> RunTotals | None:
+        if item_id in self._finished or self._totals is None:
+            return None
+        self._finished.add(item_id)
+        self._totals = evolve(self._totals, planned=self._planned, finished=len(self._finished))
+        return self._totals
+
+    def fail(self, run_id: str, item_id: str, reason: str) -> None:
+        return None
+
+    def close(self, summary: RunSummary) -> bool:
+        return True
+
+    def totals(self, run_id: str) -> RunTotals | None:
+        return self._totals
+
+
+class WholeTable:
+    """Any exception store as a one-segment parallel Scan: its paginated Scan of open records."""
+
+    def __init__(self, store: ExceptionStore) -> None:
+        self._store = store
+
+    def scan_open_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        page_size: int = 100,
+        on_unreadable: Callable[[UnreadableItem], None] | None = None,
+    ) -> Iterator[ExceptionRecord]:
+        if (segment, total_segments) != (0, 1):
+            raise ValueError(f"the whole table is one segment (not {segment} of {total_segments})")
+        return self._store.scan_open(page_size, on_unreadable)
 
 
 class _Pending:
@@ -60,10 +124,12 @@ class SweepInProcess:
 
     sweep: Reconcile
     table: SegmentScan
-    ledger: RunLedger
     clock: Clock
     timer: Timer
-    settings: RunSettings = field(factory=RunSettings)
+    settings: RunSettings = field(factory=lambda: RunSettings(segments=1))
+    """One Scan segment by default: one process reads the table once, and no group is cut
+    into more chunks (and Config calls) than its size needs."""
+    ledger: RunLedger = field(factory=_Ledger)
 
     def execute(
         self, request: SweepRequest | None = None, progress: SweepProgress | None = None

@@ -90,9 +90,15 @@ def write_plot(
 def sweep_plot(path: Path, series: Sequence[Series]) -> Path | None:
     """Sweep time against workers, from the sweep figures (None when there are none).
 
-    The sweep's benchmark hands its measurements here as one `Series` per table size:
-    x = workers, y = seconds for the whole sweep.
+    The sweep's benchmark (benchmarks/sweep.py) hands its measurements here: per estate
+    size the modelled run and its two lower bounds (dashed); x = workers, y = seconds.
     """
     if not series:
         return None
-    return write_plot(path, "Sweep time vs workers", "workers", "seconds", series)
+    return write_plot(
+        path,
+        "Sweep time vs workers (AWS Config calls at ELM's pace per account-region)",
+        "workers",
+        "seconds",
+        series,
+    )

@@ -1,4 +1,4 @@
-"""A sweep's report as JSON-ready fields: the Lambda's log line and `elm reconcile --json`."""
+"""A sweep's report as JSON-ready fields: `elm reconcile --json` and `elm simulate`."""
 
 from __future__ import annotations
 

@@ -20,10 +20,9 @@ from injector import Injector
 
 from adapters.aws import AwsClients
 from adapters.aws.sweep_run import DynamoRunLedger, SqsWorkQueue
-from adapters.in_memory.sweep_run import InMemoryRunLedger
 from application.ports import Clock, ExceptionStore, Timer
 from application.reconcile import Reconcile
-from application.sweep_in_process import SweepInProcess
+from application.sweep_in_process import SweepInProcess, WholeTable
 from application.sweep_run import RunSettings, StartSweep, SweepWorker
 from application.sweep_run_ports import RunLedger, SegmentScan, WorkQueue
 from entrypoints.composition.settings import SettingsError, _number
@@ -110,12 +109,16 @@ def _segment_scan(container: Injector) -> SegmentScan:
 
 def in_process(container: Injector, wiring: RunWiring) -> SweepInProcess:
     """The distributed run's plan worked in this process (`elm reconcile`): the container's
-    sweep and table, the run counted in memory (a run no one else follows)."""
+    sweep on the whole table as one segment (one process reads it once, and no group is cut
+    into more chunks than its size needs), the run counted in memory."""
+    sweep = container.get(Reconcile)
+    settings = RunSettings(
+        segments=1, chunk_records=wiring.run.chunk_records, page_size=sweep.limits.page_size
+    )
     return SweepInProcess(
-        container.get(Reconcile),
-        _segment_scan(container),
-        InMemoryRunLedger(),
+        sweep,
+        WholeTable(container.get(ExceptionStore)),  # type: ignore[type-abstract]
         container.get(Clock),  # type: ignore[type-abstract]
         container.get(Timer),  # type: ignore[type-abstract]
-        wiring.run,
+        settings,
     )

@@ -15,18 +15,23 @@ from typing import Any
 import boto3
 from attrs import frozen
 from botocore.awsrequest import AWSResponse
-from sample_estate import BUCKET_KEY, REGION, SG_KEY
+from sample_estate import BUCKET_KEY, REGION, SG_KEY, FakeLambdaContext
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog, create_tables
+from adapters.aws.sweep_run import create_run_table
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
+from entrypoints.aws_lambda import sweep_run_handler
 
 __all__ = [
     "DELETED_IDS",
     "EXCEPTIONS_TABLE",
     "RULES_TABLE",
+    "SWEEP_RUNS_TABLE",
     "EmulatedAws",
     "WireSpy",
+    "deploy_sweep",
+    "lambda_turn",
     "seed_tables",
     "stored_item",
 ]
@@ -34,6 +39,7 @@ __all__ = [
 EXCEPTIONS_TABLE = "E2E-ResourceExceptions"
 RULES_TABLE = "E2E-Master"
 DELETED_IDS = {SG_KEY.key, "elm-audit-logs-eu"}
+SWEEP_RUNS_TABLE = "E2E-SweepRuns"
 
 
 _DELETED_AT = datetime(2026, 3, 4, 10, 15, 2, tzinfo=UTC)
@@ -120,3 +126,57 @@ class EmulatedAws:
 
     session: boto3.session.Session
     spy: WireSpy
+
+
+def deploy_sweep(session: boto3.session.Session) -> dict[str, str]:
+    """The distributed sweep's deployed parts: a FIFO sweep queue and the run ledger; the
+    settings that name them, for the handlers' environment."""
+    url = session.client("sqs").create_queue(
+        QueueName="elm-test-sweep.fifo", Attributes={"FifoQueue": "true"}
+    )["QueueUrl"]
+    create_run_table(AwsClients(session).dynamodb(), SWEEP_RUNS_TABLE)
+    return {
+        "ELM_SWEEP_QUEUE_URL": url,
+        "ELM_SWEEP_RUNS_TABLE": SWEEP_RUNS_TABLE,
+        "ELM_SWEEP_CALLS_PER_SECOND": "100",  # a test need not wait on pacing
+    }
+
+
+def lambda_turn(session: boto3.session.Session, url: str) -> int:
+    """What the event source mapping does: batches of 10 to the worker, successes deleted;
+    the number of messages handed to the worker.
+
+    moto's SQS does not run Lambda's event source mapping: the tests play it, receiving from
+    the queue and invoking the worker's handler as Lambda would.
+    """
+    sqs = session.client("sqs")
+    handled = 0
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return handled
+        event = {"Records": [_record(m, url) for m in messages]}
+        response = sweep_run_handler.worker(event, FakeLambdaContext())  # type: ignore[arg-type]
+        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+
+
+def _record(message: dict[str, Any], url: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[-1]}",
+        "awsRegion": "us-east-1",
+    }

@@ -18,7 +18,7 @@ NOT_IN_AWS = ("entrypoints.cli", "entrypoints.local", "typer", "rich", "yaml", "
 
 _PROBE = """
 import json, sys
-from entrypoints import lambda_handler, sweep_handler, sweep_run_handler
+from entrypoints import lambda_handler, sweep_run_handler
 from entrypoints.aws_lambda.runtime import container_from_env
 from application.handle_change import HandleComplianceChange
 from application.reconcile import Reconcile
@@ -55,6 +55,5 @@ def test_the_handlers_import_closure_holds_no_cli_and_no_local_tool(loaded: list
 def test_the_probe_sees_the_handlers_own_rooms(loaded: list[str]) -> None:
     # The probe is only worth something if it loads what it claims to.
     assert "entrypoints.aws_lambda.event_handler" in loaded
-    assert "entrypoints.aws_lambda.sweep_handler" in loaded
     assert "entrypoints.aws_lambda.sweep_run_handler" in loaded
     assert "entrypoints.composition.container" in loaded

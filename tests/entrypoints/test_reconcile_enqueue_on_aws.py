@@ -11,15 +11,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from emulated_aws import EXCEPTIONS_TABLE, RULES_TABLE, EmulatedAws
-from sample_estate import BUCKET_KEY, SG_KEY, FakeLambdaContext
+from emulated_aws import (
+    EXCEPTIONS_TABLE,
+    RULES_TABLE,
+    SWEEP_RUNS_TABLE,
+    EmulatedAws,
+    deploy_sweep,
+    lambda_turn,
+)
+from sample_estate import BUCKET_KEY, SG_KEY
 from typer.testing import CliRunner
 
 from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog
-from adapters.aws.sweep_run import DynamoRunLedger, create_run_table
+from adapters.aws.sweep_run import DynamoRunLedger
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.aws_lambda import sweep_run_handler
 from entrypoints.cli import app, sweep_follow
@@ -27,7 +33,6 @@ from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings
 from entrypoints.composition.sweep_run_wiring import RunWiring, run_parts
 
-RUNS_TABLE = "E2E-SweepRuns"
 pytestmark = pytest.mark.moto
 
 
@@ -35,22 +40,15 @@ pytestmark = pytest.mark.moto
 def queue_url(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The deployed parts: a FIFO sweep queue, the run ledger, typed rules, the settings."""
     session = emulated_aws.session
-    url = session.client("sqs").create_queue(
-        QueueName="elm-test-sweep.fifo", Attributes={"FifoQueue": "true"}
-    )["QueueUrl"]
-    create_run_table(AwsClients(session).dynamodb(), RUNS_TABLE)
+    deployed = deploy_sweep(session)
+    url = deployed["ELM_SWEEP_QUEUE_URL"]
     rules = DynamoRuleCatalog(AwsClients(session).dynamodb(), RULES_TABLE)
     for rule_id, name, kind, rtype in (
         (1, "prod-sg-no-open-ingress", ExceptionFormat.RESOURCE_ID, "AWS::EC2::SecurityGroup"),
         (2, "prod-s3-bucket-logging", ExceptionFormat.RESOURCE_ARN, "AWS::S3::Bucket"),
     ):
         rules.add(Rule(rule_id, name, kind, ExceptionType.SIMPLE, frozenset({rtype})))
-    for name, value in {
-        "ELM_SWEEP_QUEUE_URL": url,
-        "ELM_SWEEP_RUNS_TABLE": RUNS_TABLE,
-        "ELM_SWEEP_CALLS_PER_SECOND": "100",
-        "COLUMNS": "200",
-    }.items():
+    for name, value in {**deployed, "COLUMNS": "200"}.items():
         monkeypatch.setenv(name, value)
     sweep_run_handler.use_parts_factory(
         lambda: run_parts(
@@ -62,41 +60,6 @@ def queue_url(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> Ite
     sweep_run_handler.use_parts_factory(None)
 
 
-def lambda_turn(emulated_aws: EmulatedAws, url: str) -> int:
-    """What the event source mapping does: batches of 10 to the worker, successes deleted."""
-    sqs = emulated_aws.session.client("sqs")
-    handled = 0
-    while True:
-        messages = sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            MessageSystemAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return handled
-        event = {"Records": [_record(m, url) for m in messages]}
-        response = sweep_run_handler.worker(event, FakeLambdaContext())  # type: ignore[arg-type]
-        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        handled += len(messages)
-
-
-def _record(message: dict[str, Any], url: str) -> dict[str, Any]:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[-1]}",
-        "awsRegion": "us-east-1",
-    }
-
-
 def test_enqueue_starts_a_run_on_the_queue_and_returns_its_id(
     emulated_aws: EmulatedAws, queue_url: str
 ) -> None:
@@ -106,7 +69,7 @@ def test_enqueue_starts_a_run_on_the_queue_and_returns_its_id(
     started = json.loads(result.stdout)
     assert started["run"].startswith("sweep-")
     assert started["segments"] == 4
-    ledger = DynamoRunLedger(AwsClients(emulated_aws.session).dynamodb(), RUNS_TABLE)
+    ledger = DynamoRunLedger(AwsClients(emulated_aws.session).dynamodb(), SWEEP_RUNS_TABLE)
     totals = ledger.totals(started["run"])
     assert totals is not None
     assert (totals.planned, totals.finished) == (4, 0)
@@ -121,7 +84,7 @@ def test_enqueue_follows_the_run_until_the_deployed_workers_finish_it(
 ) -> None:
     turns: list[int] = []
     monkeypatch.setattr(
-        sweep_follow, "pause", lambda _s: turns.append(lambda_turn(emulated_aws, queue_url))
+        sweep_follow, "pause", lambda _s: turns.append(lambda_turn(emulated_aws.session, queue_url))
     )
 
     result = CliRunner().invoke(app, ["reconcile", "--enqueue", "--json"])

@@ -4,9 +4,9 @@ The table mixes what a sweep meets: a group larger than a chunk, two accounts an
 resources by ID and by name, composites with some members gone, live resources, a rule
 without resource types (unknown type), another environment's rule (out of scope) and a
 record that TTL will delete. The same table is reconciled three ways: `elm reconcile` (the
-plan in this process), the deployed planner and workers through their Lambda handlers on a
-FIFO-like queue, and the in-process walk that came before (`Reconcile.execute`). Each must
-close and record exactly the same things.
+plan in this process, the table as one segment), the deployed planner and workers through
+their Lambda handlers on a FIFO-like queue (four segments), and the plan in this process cut
+finer (five segments, chunks of seven). Each must close and record exactly the same things.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from adapters.in_memory import (
 )
 from adapters.in_memory.sweep_run import InMemoryRunLedger, InMemoryWorkQueue
 from application.reconcile import Reconcile, SweepRequest
+from application.sweep_in_process import SweepInProcess
+from application.sweep_run import RunSettings
 from domain.records import ExceptionRecord, RecordKey
 from domain.rules import ExceptionFormat, ExceptionType, Rule
 from entrypoints.aws_lambda import sweep_run_handler
@@ -160,8 +162,15 @@ def by_scheduled_run(table: Table, monkeypatch: pytest.MonkeyPatch) -> Counter[s
     return Counter(summary.counts)
 
 
-def by_walk(table: Table) -> dict[str, int]:
-    report = build_container(table.module()).get(Reconcile).execute(SweepRequest())
+def by_finer_plan(table: Table) -> dict[str, int]:
+    container = build_container(table.module())
+    report = SweepInProcess(
+        container.get(Reconcile),
+        table.store,
+        FixedClock(),
+        ManualTimer(),
+        RunSettings(segments=5, chunk_records=7),
+    ).execute(SweepRequest())
     assert report.complete
     return {o.value: n for o, n in report.counts.items() if n}
 
@@ -174,7 +183,7 @@ def test_elm_reconcile_and_the_scheduled_sweep_change_the_same_records_the_same_
 
     from_cli = by_cli(cli)
     from_run = by_scheduled_run(scheduled, monkeypatch)
-    from_walk = by_walk(walked)
+    from_walk = by_finer_plan(walked)
 
     assert cli.result() == scheduled.result() == walked.result()
     assert cli.result() != before  # the sweep did close and record something

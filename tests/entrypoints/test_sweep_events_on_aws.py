@@ -1,7 +1,8 @@
-"""The sweep Lambda's own events on emulated AWS: a queue subscribed to the bus by a rule
-receives one `Exception Closed` per record the run closed, then one `Reconciliation
-Finished`, each as docs/events.schema.json documents it; a second run closes nothing and
-says only that it finished.
+"""The scheduled sweep's own events on emulated AWS: the planner and the workers (wired from
+the environment, the FIFO sweep queue on moto) publish to ELM's bus, and a queue subscribed
+to it by a rule receives one `Exception Closed` per record the run closed, then one
+`Reconciliation Finished` from the run's last worker, each as docs/events.schema.json
+documents it; a second run closes nothing and says only that it finished.
 
 moto routes a rule's matches to an SQS target as EventBridge does when the target sets no
 input: the message is the entire event, with `source`, `detail-type` and `detail` (AWS CDK
@@ -22,16 +23,16 @@ from typing import Any
 
 import boto3
 import pytest
-from emulated_aws import RULES_TABLE, EmulatedAws, stored_item
-from sample_estate import BUCKET_KEY, SG_KEY
+from emulated_aws import RULES_TABLE, EmulatedAws, deploy_sweep, lambda_turn, stored_item
+from sample_estate import BUCKET_KEY, SG_KEY, FakeLambdaContext
 
 from adapters.aws import AwsClients, DynamoRuleCatalog
 from domain.rules import ExceptionFormat, ExceptionType, Rule
-from entrypoints import sweep_handler
+from entrypoints.aws_lambda import sweep_run_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings
+from entrypoints.composition.sweep_run_wiring import RunWiring, run_parts
 from entrypoints.local.subscriber import drain, subscribe
-from tests.entrypoints.test_sweep_handler_on_aws import ScheduledContext
 from tests.event_schema import check_documented
 
 BUS = "elm-events"
@@ -40,9 +41,12 @@ BUS = "elm-events"
 @pytest.fixture
 def subscriber(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The sample estate's rules with their resource types, a queue subscribed to ELM's events
-    on the bus, and the sweep Lambda wired from the environment to publish there."""
+    on the bus, and the sweep's Lambdas wired from the environment to publish there; a call
+    runs the sweep (planner, then workers until the queue is empty) and returns what the
+    subscribed queue received."""
     monkeypatch.setenv("ELM_EVENTS_BUS", BUS)
-    monkeypatch.setenv("ELM_SWEEP_CALLS_PER_SECOND", "100")  # a test need not wait on pacing
+    for name, value in deploy_sweep(emulated_aws.session).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     rules = DynamoRuleCatalog(AwsClients(emulated_aws.session).dynamodb(), RULES_TABLE)
     for rule in (
@@ -66,25 +70,34 @@ def subscriber(emulated_aws: EmulatedAws, monkeypatch: pytest.MonkeyPatch) -> It
     sqs = emulated_aws.session.client("sqs")
     events.create_event_bus(Name=BUS)
     url = subscribe(events, sqs, BUS, "elm-sweep-subscriber")
-    sweep_handler.use_container_factory(
-        lambda: build_container(
-            AwsModule(Settings.from_env(os.environ), clients=AwsClients(emulated_aws.session))
+    sweep_run_handler.use_parts_factory(
+        lambda: run_parts(
+            build_container(
+                AwsModule(Settings.from_env(os.environ), clients=AwsClients(emulated_aws.session))
+            ),
+            RunWiring.from_env(os.environ),
         )
     )
-    handler = sweep_handler.logger.registered_handler
+    handler = sweep_run_handler.logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
-    previous = handler.setStream(io.StringIO())  # the sweep's log line: other tests check it
-    yield lambda: drain(sqs, url)
+    previous = handler.setStream(io.StringIO())  # the sweep's log lines: other tests check them
+    yield lambda run: _sweep(emulated_aws, run, lambda: drain(sqs, url))
     handler.setStream(previous)
-    sweep_handler.use_container_factory(None)
+    sweep_run_handler.use_parts_factory(None)
+
+
+def _sweep(emulated_aws: EmulatedAws, request_id: str, received: Any) -> tuple[str, Any]:
+    """One scheduled run (its invocation's request id given): the run id and the events."""
+    context = FakeLambdaContext(aws_request_id=request_id)
+    run = sweep_run_handler.planner({}, context)["run"]  # type: ignore[arg-type]
+    assert lambda_turn(emulated_aws.session, os.environ["ELM_SWEEP_QUEUE_URL"]) > 0
+    return run, received()
 
 
 @pytest.mark.moto
 def test_a_sweep_announces_each_close_once_then_that_it_finished(subscriber: Any) -> None:
-    summary = sweep_handler.handler({}, ScheduledContext())
-    first = subscriber()
+    run, first = subscriber("run-1")
 
-    assert summary["outcomes"] == {"closed": 2}
     assert sorted(e["detail-type"] for e in first) == [
         "Exception Closed",
         "Exception Closed",
@@ -100,7 +113,7 @@ def test_a_sweep_announces_each_close_once_then_that_it_finished(subscriber: Any
     }
     (finished,) = (e["detail"] for e in first if e["detail-type"] == "Reconciliation Finished")
     assert set(closes) == {SG_KEY.key, BUCKET_KEY.key}
-    assert {c["sweepRun"] for c in closes.values()} == {finished["sweepRun"]}
+    assert {c["sweepRun"] for c in closes.values()} == {finished["sweepRun"]} == {run}
     assert {c["eventId"] for c in closes.values()} == {None}
     assert finished["complete"] is True
     assert finished["outcomes"] == {"closed": 2}
@@ -110,8 +123,7 @@ def test_a_sweep_announces_each_close_once_then_that_it_finished(subscriber: Any
         assert item["ExceptionStatus"] == {"S": "RESOURCE_DELETED"}
         assert finished["sweepRun"] in item["History"]["L"][-1]["M"]["EventId"]["S"]
 
-    sweep_handler.handler({}, ScheduledContext())
-    second = subscriber()
+    _, second = subscriber("run-2")
 
     assert [e["detail-type"] for e in second] == ["Reconciliation Finished"], (
         "a record closed by the first run is not announced again"
