@@ -106,7 +106,7 @@ FULL = Sizes(
     item_events=20,
     sweep_records=1_000_000,
     sweep_accounts=2_000,
-    moto_sweep_records=20_000,
+    moto_sweep_records=100_000,
 )
 QUICK = Sizes(
     read_sizes=(300, 3_000),
