@@ -121,10 +121,12 @@ def compile_pattern(pattern: Mapping[str, Any]) -> Callable[[Any], bool]:
 
     def matches(event: Any) -> bool:
         # dict first: decoded JSON always is one, and a Mapping check is an ABC lookup.
+        # Plain loops: the handler runs this for every event, and generators cost more.
         if type(event) is not dict and not isinstance(event, Mapping):
             return False
-        if not all(field in event and check(event[field]) for field, check in checks):
-            return False
+        for field, check in checks:
+            if field not in event or not check(event[field]):
+                return False
         # "$or": the object matches when any one of its sub-patterns does, too.
         return not alternatives or any(alternative(event) for alternative in alternatives)
 
@@ -155,6 +157,8 @@ def _leaf(alternatives: list[Any]) -> Callable[[Any], bool]:
 
     def matches(actual: Any) -> bool:
         # EventBridge matches an array in the event when any of its elements matches.
+        if type(actual) is str:
+            return actual in texts or (bool(starts) and actual.startswith(starts))
         if isinstance(actual, list):
             return any(one(value) for value in actual)
         return one(actual)
