@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from attrs import frozen
 
@@ -85,7 +85,7 @@ class ComplianceChange:
     @classmethod
     def from_event(cls, event: object) -> ComplianceChange:
         """Validate a decoded EventBridge event; raise `InvalidEvent` with a one-line reason."""
-        if not isinstance(event, Mapping):
+        if not _is_object(event):
             raise InvalidEvent(f"event is not a JSON object (got {_json_type(event)})")
         event_id = _required_str(event, "id", "id", max_length=_MAX_EVENT_ID_LENGTH)
         for name in ("source", "detail-type"):
@@ -95,7 +95,7 @@ class ComplianceChange:
         detail = event.get("detail")
         if detail is None:
             raise InvalidEvent("detail is missing")
-        if not isinstance(detail, Mapping):
+        if not _is_object(detail):
             raise InvalidEvent(f"detail must be an object (got {_json_type(detail)})")
         _required_str(detail, "messageType", "detail.messageType")
         rule_name = _required_str(
@@ -173,7 +173,7 @@ class ConfigurationItemChange:
     @classmethod
     def from_event(cls, event: object) -> ConfigurationItemChange:
         """Validate a decoded EventBridge event; raise `InvalidEvent` with a one-line reason."""
-        if not isinstance(event, Mapping):
+        if not _is_object(event):
             raise InvalidEvent(f"event is not a JSON object (got {_json_type(event)})")
         event_id = _required_str(event, "id", "id", max_length=_MAX_EVENT_ID_LENGTH)
         for name in ("source", "detail-type"):
@@ -183,7 +183,7 @@ class ConfigurationItemChange:
         detail = event.get("detail")
         if detail is None:
             raise InvalidEvent("detail is missing")
-        if not isinstance(detail, Mapping):
+        if not _is_object(detail):
             raise InvalidEvent(f"detail must be an object (got {_json_type(detail)})")
         message_type = _required_str(detail, "messageType", "detail.messageType")
         oversized = message_type == OVERSIZED_ITEM_MESSAGE_TYPE
@@ -192,7 +192,7 @@ class ConfigurationItemChange:
         item = detail.get(name)
         if item is None:
             raise InvalidEvent(f"{path} is missing")
-        if not isinstance(item, Mapping):
+        if not _is_object(item):
             raise InvalidEvent(f"{path} must be an object (got {_json_type(item)})")
         resource_type = _required_str(item, "resourceType", f"{path}.resourceType")
         if not _RESOURCE_TYPE_RE.fullmatch(resource_type):
@@ -250,13 +250,13 @@ def parse_event(event: object) -> DeletionSignal:
 
 def is_configuration_item_event(event: object) -> bool:
     """True when the event says it is a configuration item change (whether or not valid)."""
-    if not isinstance(event, Mapping):
+    if not _is_object(event):
         return False
     detail_type = event.get("detail-type")
     if detail_type is not None:
         return bool(detail_type == CONFIGURATION_ITEM_DETAIL_TYPE)
     detail = event.get("detail")
-    return isinstance(detail, Mapping) and detail.get("messageType") in (
+    return _is_object(detail) and detail.get("messageType") in (
         CONFIGURATION_ITEM_MESSAGE_TYPE,
         OVERSIZED_ITEM_MESSAGE_TYPE,
     )
@@ -266,7 +266,7 @@ def _diff_change_type(detail: Mapping[str, Any]) -> str | None:
     diff = detail.get("configurationItemDiff")
     if diff is None:
         return None
-    if not isinstance(diff, Mapping):
+    if not _is_object(diff):
         raise InvalidEvent(
             f"detail.configurationItemDiff must be an object (got {_json_type(diff)})"
         )
@@ -278,7 +278,7 @@ def _optional_text(
 ) -> str | None:
     """An optional string: null, absent or blank is None; otherwise a usable value."""
     value = _optional_str(container, key, path)
-    if value is None or not value.strip():
+    if value is None or not value or value.isspace():
         return None
     return _required_str(container, key, path, max_length=max_length)
 
@@ -287,7 +287,7 @@ def _check_evaluation_result(detail: Mapping[str, Any], name: str) -> None:
     value = detail.get(name)
     if value is None:
         return
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         raise InvalidEvent(f"detail.{name} must be an object (got {_json_type(value)})")
     for field in ("complianceType", "annotation"):
         _optional_str(value, field, f"detail.{name}.{field}")
@@ -296,10 +296,14 @@ def _check_evaluation_result(detail: Mapping[str, Any], name: str) -> None:
 def _required_str(
     container: Mapping[str, Any], key: str, path: str, *, max_length: int | None = None
 ) -> str:
-    value = _optional_str(container, key, path)
-    if value is None:
-        raise InvalidEvent(f"{path} is missing")
-    if not value.strip():
+    value = container.get(key)
+    if type(value) is not str:
+        # None, another JSON type, or (not from decoded JSON) a str subclass.
+        value = _optional_str(container, key, path)
+        if value is None:
+            raise InvalidEvent(f"{path} is missing")
+    # Empty or only what str.strip() would remove, without building the stripped copy.
+    if not value or value.isspace():
         raise InvalidEvent(f"{path} is empty")
     if _CONTROL_RE.search(value):
         raise InvalidEvent(f"{path} contains control characters (got {_show(value)})")
@@ -310,11 +314,17 @@ def _required_str(
 
 def _optional_str(container: Mapping[str, Any], key: str, path: str) -> str | None:
     value = container.get(key)
-    if value is None:
-        return None
+    # Decoded JSON gives exact str: the cheap check first, as this runs for every field.
+    if value is None or type(value) is str:
+        return value
     if not isinstance(value, str):
         raise InvalidEvent(f"{path} must be a string (got {_json_type(value)})")
     return value
+
+
+def _is_object(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object: decoded JSON gives a dict, so that is checked before the ABC."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _json_type(value: object) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "Trigger",
     "apply_update",
     "decide",
+    "timestamp",
     "written_type",
 ]
 
@@ -128,7 +129,7 @@ def decide(
         history=history,
         resource_type=written_type(record, kind, resource_type, rule_types),
         last_modified_by=ELM_AUTOMATION,
-        update_timestamp=now.strftime(TIMESTAMP_FORMAT),
+        update_timestamp=timestamp(now),
         closure=Closure(ttl=_ttl(now, retention_days)) if complete else None,
     )
 
@@ -153,7 +154,7 @@ class Reopening:
             raise ValueError("now must be timezone-aware (UTC)")
         if not status or status == CLOSED_STATUS:
             raise ValueError(f"a re-opened record's status cannot be {status!r}")
-        return cls(record_key, status, by, now.strftime(TIMESTAMP_FORMAT))
+        return cls(record_key, status, by, timestamp(now))
 
     def applied_to(self, record: ExceptionRecord) -> ExceptionRecord:
         """The record as it is after the write (used by the in-memory store)."""
@@ -213,6 +214,18 @@ def _history(
     if complete:
         entries.append(HistoryEntry(trigger.id, now, close_action))
     return tuple(entries)
+
+
+def timestamp(now: datetime) -> str:
+    """``now`` as `UpdateTimestamp` holds it, in `TIMESTAMP_FORMAT`.
+
+    Formatted field by field: the same text as ``now.strftime(TIMESTAMP_FORMAT)`` for any
+    year from 1000 on, for a fraction of strftime's cost on every write.
+    """
+    return (
+        f"{now.month:02d}/{now.day:02d}/{now.year:04d} "
+        f"{now.hour:02d}:{now.minute:02d}:{now.second:02d}"
+    )
 
 
 def _ttl(now: datetime, retention_days: int) -> int:

@@ -54,9 +54,9 @@ def _account(_instance: object, _attribute: object, value: str) -> None:
         raise ValueError(f"account id must be 12 digits (got {value!r})")
 
 
-@frozen
+@frozen(cache_hash=True)
 class RecordKey:
-    """The primary key of an exception record."""
+    """The primary key of an exception record (hashed once: it keys every index)."""
 
     account_id: str = field(validator=_account)
     rule_id: int

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from attrs import evolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.lifecycle import (
     TIMESTAMP_FORMAT,
@@ -15,6 +17,7 @@ from domain.lifecycle import (
     Trigger,
     apply_update,
     decide,
+    timestamp,
     written_type,
 )
 from domain.outcomes import Outcome
@@ -301,3 +304,26 @@ class TestWrittenType:
 
     def test_a_composite_under_a_rule_of_one_type_gets_it(self) -> None:
         assert written_type(_record("a,b"), ExceptionKind.COMPOSITE, SG, {SG}) == SG
+
+
+@settings(max_examples=300)
+@given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC)))
+def test_the_written_timestamp_is_strftimes_text_for_any_moment(now: datetime) -> None:
+    """`UpdateTimestamp` is formatted field by field; it must read as strftime would."""
+    assert timestamp(now) == now.strftime(TIMESTAMP_FORMAT)
+
+
+def test_a_decision_stamps_the_record_with_the_moment_it_was_made() -> None:
+    update = decide(
+        _record("sg-1"),
+        ExceptionKind.SIMPLE_ID,
+        frozenset({"sg-1"}),
+        trigger=Trigger("e-1"),
+        now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        retention_days=90,
+        resource_type=SG,
+        rule_types=(SG,),
+    )
+
+    assert isinstance(update, RecordUpdate)
+    assert update.update_timestamp == "01/02/2026 03:04:05"
