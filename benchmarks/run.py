@@ -80,6 +80,8 @@ class Sizes:
     moto_sweep_records: int = 0
     """Records of the sweep's end-to-end run on moto; 0: not run (quick mode)."""
     moto_sweep_accounts: int = 20
+    core_instruction_events: int = 0
+    """Events whose CPU instructions callgrind counts (figure 5); 0: not counted (quick)."""
 
 
 FULL = Sizes(
@@ -107,6 +109,7 @@ FULL = Sizes(
     sweep_records=1_000_000,
     sweep_accounts=2_000,
     moto_sweep_records=100_000,
+    core_instruction_events=300,
 )
 QUICK = Sizes(
     read_sizes=(300, 3_000),
@@ -181,7 +184,12 @@ def run(
         ),
         (
             "core throughput",
-            lambda: core_throughput(sizes.core_size, sizes.core_events, sizes.core_repeats),
+            lambda: core_throughput(
+                sizes.core_size,
+                sizes.core_events,
+                sizes.core_repeats,
+                sizes.core_instruction_events,
+            ),
         ),
         (
             "end to end on moto",
