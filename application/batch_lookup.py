@@ -124,6 +124,15 @@ class BatchReadStore:
             self._got[record_key] = self._inner.get(record_key)
         return self._got[record_key]
 
+    def get_many(self, record_keys: Sequence[RecordKey]) -> dict[RecordKey, ExceptionRecord]:
+        """The records, each key read from the inner store once (in one batch read) until
+        its partition is written; keys read before, found or not, are not asked again."""
+        missing = [k for k in dict.fromkeys(record_keys) if k not in self._got]
+        if missing:
+            found = self._inner.get_many(missing)
+            self._got.update({k: found.get(k) for k in missing})
+        return {k: r for k in record_keys if (r := self._got[k]) is not None}
+
     def apply(self, update: RecordUpdate) -> None:
         """Write through; the partition is read afresh next time, whatever happened."""
         try:

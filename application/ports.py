@@ -17,6 +17,7 @@ from domain.rules import Rule
 __all__ = [
     "ELM_EVENT_SOURCE",
     "MAX_IDS_PER_CALL",
+    "MAX_KEYS_PER_BATCH_GET",
     "Clock",
     "ElmEvent",
     "ElmEventKind",
@@ -37,6 +38,9 @@ __all__ = [
 
 MAX_IDS_PER_CALL = 20
 """`ListDiscoveredResources` accepts at most 20 resource IDs a call."""
+
+MAX_KEYS_PER_BATCH_GET = 100
+"""DynamoDB's `BatchGetItem` reads at most 100 items a call (`ExceptionStore.get_many`)."""
 
 
 class Clock(Protocol):
@@ -152,6 +156,16 @@ class ExceptionStore(Protocol):
 
     def get(self, record_key: RecordKey) -> ExceptionRecord | None:
         """One record, read consistently, or None."""
+        ...
+
+    def get_many(self, record_keys: Sequence[RecordKey]) -> dict[RecordKey, ExceptionRecord]:
+        """The records of ``record_keys`` that exist, each read consistently, by key.
+
+        A key with no record is missing from the result; a key given twice is read once; no
+        keys, no read. As `get`, an item that does not read as a record raises
+        `RecordFormatError` naming it (nothing is returned for the others), and a store that
+        cannot be reached, or does not read every key after its retries, `TransientError`.
+        """
         ...
 
     def apply(self, update: RecordUpdate) -> None:

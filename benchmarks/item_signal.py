@@ -60,6 +60,10 @@ class _Partitions(DynamoExceptionStore):
         self.read.add((record_key.account_id, record_key.rule_id))
         return super().get(record_key)
 
+    def get_many(self, record_keys: Sequence[RecordKey]) -> dict[RecordKey, ExceptionRecord]:
+        self.read.update((k.account_id, k.rule_id) for k in record_keys)
+        return super().get_many(record_keys)
+
 
 def _sg(rule: int, n: int) -> str:
     return f"sg-{rule:03d}{n:08x}"

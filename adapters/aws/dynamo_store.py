@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from adapters.aws.dynamo_items import (
@@ -14,7 +16,8 @@ from adapters.aws.dynamo_items import (
     record_to_item,
 )
 from adapters.aws.errors import translated
-from application.ports import UnreadableItem
+from application.errors import TransientError
+from application.ports import MAX_KEYS_PER_BATCH_GET, UnreadableItem
 from domain.lifecycle import RecordUpdate, Reopening
 from domain.records import CLOSED_STATUS, ExceptionRecord, RecordKey
 
@@ -36,18 +39,34 @@ _NAMES = {
     "#ttl": "TTL",
 }
 
+_BATCH_GET_PAUSE = 0.05
+"""Seconds before the first re-request of unprocessed keys; doubled before each next one."""
+
 
 class DynamoExceptionStore:
     """Exception records in a DynamoDB table keyed (`AccountId_RuleId`, `Exception`).
 
     The event path reads with one consistent Query per (account, rule) and writes each
     change with one conditional UpdateItem, which touches only the attributes ELM owns:
-    whatever else an item holds survives.
+    whatever else an item holds survives. The sweep reads a chunk's records with
+    `BatchGetItem` (`get_many`), re-asking for unprocessed keys at most
+    ``batch_get_attempts`` times in all, with a short doubling pause (``sleep``) between.
     """
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        batch_get_attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if batch_get_attempts < 1:
+            raise ValueError("batch_get_attempts must be at least 1")
         self._client = client
         self._table = table_name
+        self._batch_get_attempts = batch_get_attempts
+        self._sleep = sleep
 
     @property
     def table_name(self) -> str:
@@ -80,6 +99,52 @@ class DynamoExceptionStore:
         """One record, read consistently, or None."""
         item = self.get_item(record_key)
         return None if item is None else record_from_item(item)
+
+    def get_many(self, record_keys: Sequence[RecordKey]) -> dict[RecordKey, ExceptionRecord]:
+        """The records that exist among ``record_keys``: consistent `BatchGetItem` calls.
+
+        "BatchGetItem", Amazon DynamoDB API Reference
+        (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html):
+        a call reads at most 100 items and 16 MB, eventually consistent unless the table's
+        ``ConsistentRead`` is true; a request over 100 keys is a ValidationException, and so
+        is one naming a key twice ("Provided list of item keys contains duplicates"). A call
+        that reads only part (the 16 MB limit, throttling, an internal failure) succeeds and
+        returns the rest in ``UnprocessedKeys``, to be asked again with exponential back-off.
+
+        So the keys are de-duplicated and asked 100 a call, each call's unprocessed keys
+        again after a short jittered pause, doubling, ``batch_get_attempts`` times in all;
+        keys still unread then raise `TransientError` (the caller's work is retried whole).
+        An item that does not read as a record raises `MalformedItemError`, as `get` does.
+        """
+        unique = list(dict.fromkeys(record_keys))
+        found: dict[RecordKey, ExceptionRecord] = {}
+        for start in range(0, len(unique), MAX_KEYS_PER_BATCH_GET):
+            for item in self._batch_get(unique[start : start + MAX_KEYS_PER_BATCH_GET]):
+                record = record_from_item(item)
+                found[record.record_key] = record
+        return found
+
+    def _batch_get(self, record_keys: Sequence[RecordKey]) -> list[Mapping[str, Any]]:
+        """Every item of at most 100 distinct keys, unprocessed keys asked again."""
+        pending: list[Any] = [item_key(k) for k in record_keys]
+        items: list[Mapping[str, Any]] = []
+        for attempt in range(self._batch_get_attempts):
+            if attempt:
+                pause = _BATCH_GET_PAUSE * 2 ** (attempt - 1)
+                self._sleep(pause / 2 + random.uniform(0, pause / 2))  # noqa: S311 (jitter)
+            with translated(f"batch get {len(pending)} items of {self._table}"):
+                response = self._client.batch_get_item(
+                    RequestItems={self._table: {"Keys": pending, "ConsistentRead": True}}
+                )
+            items.extend(response.get("Responses", {}).get(self._table, []))
+            unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
+            pending = list(unprocessed["Keys"]) if unprocessed else []
+            if not pending:
+                return items
+        raise TransientError(
+            f"batch get from {self._table}: {len(pending)} of {len(record_keys)} keys still "
+            f"unprocessed after {self._batch_get_attempts} attempts"
+        )
 
     def get_item(self, record_key: RecordKey) -> dict[str, AttributeValueTypeDef] | None:
         """One item as stored, every attribute, read consistently, or None."""

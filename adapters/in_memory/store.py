@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from attrs import define, field
 
 from application.errors import ConflictError
-from application.ports import UnreadableItem
+from application.ports import MAX_KEYS_PER_BATCH_GET, UnreadableItem
 from domain.lifecycle import RecordUpdate, Reopening, apply_update
 from domain.records import ExceptionRecord, RecordKey
 
@@ -32,6 +32,8 @@ class InMemoryExceptionStore:
     conflicts: int = 0
     queries: int = 0
     gets: int = 0
+    batch_gets: int = 0
+    """Batch reads made, as DynamoDB would: one per 100 distinct keys of a `get_many`."""
     _lock: threading.Lock = field(factory=threading.Lock, repr=False)
 
     def list_for(self, account_id: str, rule_id: int) -> list[ExceptionRecord]:
@@ -44,6 +46,13 @@ class InMemoryExceptionStore:
         with self._lock:
             self.gets += 1
             return self._records.get(record_key)
+
+    def get_many(self, record_keys: Sequence[RecordKey]) -> dict[RecordKey, ExceptionRecord]:
+        """As DynamoDB's `BatchGetItem`: each key once, one counted read per 100 keys."""
+        unique = list(dict.fromkeys(record_keys))
+        with self._lock:
+            self.batch_gets += -(-len(unique) // MAX_KEYS_PER_BATCH_GET)
+            return {k: r for k in unique if (r := self._records.get(k)) is not None}
 
     def apply(self, update: RecordUpdate) -> None:
         with self._lock:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from attrs import evolve
+from attrs import define, evolve
 
 from adapters.aws import DynamoExceptionStore
 from adapters.in_memory import InMemoryExceptionStore
@@ -274,6 +275,84 @@ def test_apply_never_overwrites_a_type_the_record_has(store: ExceptionStore) -> 
     assert after is not None
     assert after.status == "ACTIVE"
     assert after.resource_type == "AWS::EC2::Volume"
+
+
+# --- reading many records at once: the sweep's chunks ---------------------------------
+
+
+@define
+class Counted:
+    """A store and the number of batch reads it has made so far."""
+
+    store: ExceptionStore
+    batch_reads: Callable[[], int]
+
+
+@pytest.fixture(params=["in-memory", "dynamo"])
+def counted(request: pytest.FixtureRequest) -> Counted:
+    """The store, with its batch reads counted: the twin's counter, or DynamoDB's
+    `BatchGetItem` calls as botocore makes them (moto)."""
+    if request.param == "in-memory":
+        twin = InMemoryExceptionStore()
+        return Counted(twin, lambda: twin.batch_gets)
+    dynamo: DynamoExceptionStore = request.getfixturevalue("dynamo_store")
+    log = request.getfixturevalue("call_log")
+    return Counted(dynamo, lambda: int(log.count("BatchGetItem")))
+
+
+def test_get_many_returns_the_records_that_exist_and_leaves_out_the_others(
+    counted: Counted,
+) -> None:
+    present = [
+        record("vol-1,vol-2", deleted=frozenset({"vol-1"})),
+        record("sg-2", account=OTHER_ACCOUNT, rule_id=8, status=CLOSED_STATUS),
+    ]
+    for r in present:
+        counted.store.add(r)
+    missing = RecordKey(ACCOUNT, 7, "sg-404")
+
+    found = counted.store.get_many([present[0].record_key, missing, present[1].record_key])
+
+    assert found == {r.record_key: r for r in present}
+    assert counted.batch_reads() == 1
+
+
+def test_get_many_reads_more_than_a_hundred_keys_in_requests_of_a_hundred(
+    counted: Counted,
+) -> None:
+    """DynamoDB reads at most 100 items a `BatchGetItem` call and refuses more with a
+    ValidationException ("BatchGetItem", Amazon DynamoDB API Reference,
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html);
+    moto refuses them too."""
+    records = [record(f"sg-{n:03d}", rule_id=7 + n % 3) for n in range(250)]
+    for r in records:
+        counted.store.add(r)
+
+    found = counted.store.get_many([r.record_key for r in records])
+
+    assert found == {r.record_key: r for r in records}
+    assert counted.batch_reads() == 3
+
+
+def test_get_many_reads_a_key_given_twice_once(counted: Counted) -> None:
+    """`BatchGetItem` refuses a request naming a key twice ("Provided list of item keys
+    contains duplicates", a ValidationException; moto refuses it too)."""
+    records = [record(f"sg-{n:03d}") for n in range(99)]
+    for r in records:
+        counted.store.add(r)
+    keys = [r.record_key for r in records]
+
+    found = counted.store.get_many([*keys, *reversed(keys[:50]), RecordKey(ACCOUNT, 7, "sg-x")])
+
+    assert found == {r.record_key: r for r in records}
+    assert counted.batch_reads() == 1  # 100 distinct keys: one request
+
+
+def test_get_many_of_no_keys_reads_nothing(counted: Counted) -> None:
+    counted.store.add(record("sg-1"))
+
+    assert counted.store.get_many([]) == {}
+    assert counted.batch_reads() == 0
 
 
 # --- re-opening: `elm exceptions reopen` --------------------------------------------------

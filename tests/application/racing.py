@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from attrs import define, evolve, field
 
@@ -89,7 +89,8 @@ class VanishingStore(InMemoryExceptionStore):
 
 @define
 class FailingStore(InMemoryExceptionStore):
-    """The table cannot be reached for one operation: ``list_for``, ``get`` or ``apply``."""
+    """The table cannot be reached for one operation: ``list_for``, ``get``, ``get_many`` or
+    ``apply``."""
 
     failing: str = ""
 
@@ -100,6 +101,10 @@ class FailingStore(InMemoryExceptionStore):
     def get(self, record_key: RecordKey) -> ExceptionRecord | None:
         self._fail("get")
         return super().get(record_key)
+
+    def get_many(self, record_keys: Sequence[RecordKey]) -> dict[RecordKey, ExceptionRecord]:
+        self._fail("get_many")
+        return super().get_many(record_keys)
 
     def apply(self, update: RecordUpdate) -> None:
         self._fail("apply")

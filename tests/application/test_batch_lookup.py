@@ -248,6 +248,26 @@ def test_the_batch_store_reads_a_partition_once_until_it_is_written() -> None:
     assert len(store.reads) == 2
 
 
+def test_the_batch_store_reads_many_keys_once_until_their_partition_is_written() -> None:
+    store = InMemoryExceptionStore()
+    one, two = (ExceptionRecord(RecordKey(ACCOUNT, 1, f"sg-{n}"), REGION) for n in (1, 2))
+    store.add(one)
+    batch = BatchReadStore(store)
+    missing = RecordKey(ACCOUNT, 1, "sg-404")
+    assert batch.get_many([one.record_key, missing]) == {one.record_key: one}
+    # Known keys, found or not, are not asked again; the unknown one is, alone.
+    assert batch.get_many([missing, one.record_key, two.record_key]) == {one.record_key: one}
+    assert store.batch_gets == 2
+    assert batch.get(one.record_key) == one
+    assert store.gets == 0
+    batch.add(two)
+    assert batch.get_many([one.record_key, two.record_key]) == {
+        one.record_key: one,
+        two.record_key: two,
+    }
+    assert store.batch_gets == 3
+
+
 def test_the_first_lookup_of_an_event_is_what_the_event_asks_first(estate: Estate) -> None:
     estate.exception(COMPOSITE_ID, "vol-a,vol-b,vol-c")
     handle = estate.handler()
