@@ -4,9 +4,9 @@ The planner opens a run in the ledger with one work item per Scan segment and pu
 the queue. A segment's worker reads its part of the table, groups the open records as the
 in-process sweep does (`Reconcile.classify`: scope, `ELM_RULE_PREFIX`, unknown types listed),
 and plans one chunk item per `chunk_records` records of each group. A chunk's worker reads
-its records again (consistently) and confirms and settles them through
-`Reconcile.sweep_items`: the same Config calls, History and conditional writes as every
-sweep. No cursor is kept: what is not done is still on the queue.
+its records again, consistently and 100 a call (`ExceptionStore.get_many`), and confirms
+and settles them through `Reconcile.sweep_items`: the same Config calls, History and
+conditional writes as every sweep. No cursor is kept: what is not done is still on the queue.
 
 A failed item raises `WorkFailed` and is not counted: the queue gives it back, and after its
 retries moves it to the DLQ. Counting is once per item id, so a redelivered item that was
@@ -292,7 +292,9 @@ class SweepWorker:
         progress: SweepProgress | None,
     ) -> tuple[RunDelta, Announcement]:
         rules = {r.rule_id: r for r in self.rules.list_rules()}
-        current = [r for k in item.keys if (r := self.store.get(k)) is not None]
+        # One batch read for the chunk's keys (100 a call), not one read per key.
+        found = self.store.get_many(item.keys)
+        current = [found[k] for k in item.keys if k in found]
         open_records = [r for r in current if not r.is_closed]
         for _ in range(len(item.keys) - len(open_records)):
             # Closed (or gone) since it was planned: by the event path, or by an earlier

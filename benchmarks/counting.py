@@ -42,7 +42,13 @@ class CallCounter:
     def record(self, service: str, operation: str, table: str | None, parsed: Any) -> None:
         """Count one call and, for DynamoDB, the items it read."""
         self.calls[(service, operation)] += 1
-        if service == "dynamodb" and isinstance(parsed, dict):
+        if service != "dynamodb" or not isinstance(parsed, dict):
+            return
+        if operation == "BatchGetItem":
+            # The items of each table it names, by table (the call has no `TableName`).
+            for name, items in parsed.get("Responses", {}).items():
+                self.items_read[name] += len(items)
+        else:
             self.items_read[table or "?"] += _items_read(operation, parsed)
 
 
@@ -52,8 +58,6 @@ def _items_read(operation: str, parsed: dict[str, Any]) -> int:
         return int(parsed.get("ScannedCount", 0))
     if operation == "GetItem":
         return 1 if parsed.get("Item") else 0
-    if operation == "BatchGetItem":
-        return sum(len(items) for items in parsed.get("Responses", {}).values())
     return 0
 
 

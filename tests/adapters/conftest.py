@@ -28,8 +28,11 @@ class CallLog:
     calls: list[tuple[str, str]] = field(factory=list)
 
     def note_table(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        # `before-call` sees the serialised request; the API parameters come earlier.
-        context["elm_table"] = str(params.get("TableName", ""))
+        # `before-call` sees the serialised request; the API parameters come earlier. A
+        # batch call names its tables in `RequestItems`: the table, when it names one.
+        tables = list(params.get("RequestItems") or ())
+        table = params.get("TableName") or (tables[0] if len(tables) == 1 else "")
+        context["elm_table"] = str(table)
 
     def record(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         self.calls.append((model.name, str(context.get("elm_table", ""))))

@@ -167,7 +167,7 @@ def test_lost_deletions_are_closed_in_the_table_and_the_rest_left_alone(estate: 
     assert [n.record_key for n in report.unresolved] == [UNTYPED]
 
 
-def test_a_sweep_costs_one_scan_pass_a_read_per_record_asked_and_one_update_per_change(
+def test_a_sweep_costs_one_scan_pass_a_batch_read_per_chunk_and_one_update_per_change(
     estate: Estate,
 ) -> None:
     table = estate.store.table_name
@@ -180,8 +180,11 @@ def test_a_sweep_costs_one_scan_pass_a_read_per_record_asked_and_one_update_per_
     assert estate.calls.count("UpdateItem", table) == 2
     assert estate.calls.count("Query", table) == 0
     # Each record asked about is read again, consistently, by its chunk before it is
-    # settled (a chunk holds keys only): the two deleted and the live one, not the untyped.
-    assert estate.calls.count("GetItem", table) == 3
+    # settled (a chunk holds keys only): the two deleted and the live one, not the untyped,
+    # in one BatchGetItem a chunk (the security groups' two, the volume's one), never by
+    # GetItem.
+    assert estate.calls.count("BatchGetItem", table) == 2
+    assert estate.calls.count("GetItem", table) == 0
 
 
 def test_closed_records_are_not_scanned_into_the_sweep(estate: Estate) -> None:

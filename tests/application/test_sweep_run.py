@@ -224,6 +224,23 @@ def test_a_group_of_250_records_is_split_into_chunks_and_all_of_them_are_closed(
     assert summary.config_calls == 13  # 20 IDs a call: 5 + 5 + 3
 
 
+@pytest.mark.parametrize(("records", "batch_reads"), [(1, 1), (100, 1), (101, 2), (250, 3)])
+def test_a_chunk_reads_its_records_in_batches_of_a_hundred_never_one_by_one(
+    records: int, batch_reads: int
+) -> None:
+    estate = Estate(settings=RunSettings(segments=1, chunk_records=250))
+    keys = estate.exceptions(records)
+    estate.start()
+    assert estate.step()  # the segment: a Scan, no reads by key
+    assert (estate.store.gets, estate.store.batch_gets) == (0, 0)
+
+    assert estate.step()  # the one chunk
+    assert [len(c.keys) for c in chunk_items(estate)] == [records]
+    assert estate.store.batch_gets == batch_reads
+    assert estate.store.gets == 0
+    assert estate.closed(keys) == records
+
+
 def test_a_chunk_whose_config_call_fails_is_retried_and_the_others_are_done(
     estate: Estate,
 ) -> None:

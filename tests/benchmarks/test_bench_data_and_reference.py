@@ -162,6 +162,19 @@ def test_counting_sees_calls_of_clients_made_inside_the_emulation() -> None:
     assert counter.items_read[aws.REF_RULES] == 100
 
 
+def test_counting_puts_a_batch_reads_items_under_the_table_they_came_from() -> None:
+    dataset = generate(300, 1)
+    with aws.emulated_aws(dataset):
+        client = aws.session().client("dynamodb")
+        aws.load_reference_tables(client, dataset)
+        keys = client.scan(TableName=aws.REF_RULES, Limit=30, ProjectionExpression="RuleId")
+        with counting() as counter:
+            client.batch_get_item(RequestItems={aws.REF_RULES: {"Keys": keys["Items"]}})
+
+    assert counter.operations("dynamodb") == {"BatchGetItem": 1}
+    assert dict(counter.items_read) == {aws.REF_RULES: 30}
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_reference_rejects_a_batch_of_more_than_one_message(kind: ExceptionKind) -> None:
     dataset = generate(300, 2)
