@@ -196,10 +196,12 @@ def test_roles_grant_only_what_each_path_needs_on_the_tables(
     assert {g for g in processor if g[0].startswith("dynamodb:")} == event_path | {
         ("dynamodb:Scan", rules)
     }
-    # A worker scans its segment, reads and conditionally updates a chunk's records, reads
-    # the rules, and counts items in the ledger: TransactWriteItems is authorised by the
-    # item-level actions of its parts (a Put and an Update), GetItem reads the totals.
+    # A worker scans its segment, reads a chunk's records (BatchGetItem; GetItem re-reads one
+    # after a lost race) and conditionally updates them, reads the rules, and counts items
+    # in the ledger: TransactWriteItems is authorised by the item-level actions of its parts
+    # (a Put and an Update), GetItem reads the totals.
     assert {g for g in worker if g[0].startswith("dynamodb:")} == {
+        ("dynamodb:BatchGetItem", exceptions),
         ("dynamodb:GetItem", exceptions),
         ("dynamodb:Scan", exceptions),
         ("dynamodb:UpdateItem", exceptions),
