@@ -177,7 +177,8 @@ def sweep_on_moto(
         Row(
             "sweep on moto, DynamoDB items read (exceptions table)",
             f"{exceptions_read:,} ({dynamo_calls.get('Scan', 0):,} Scan pages, "
-            f"{dynamo_calls.get('GetItem', 0):,} GetItem calls in all tables)",
+            f"{dynamo_calls.get('BatchGetItem', 0):,} BatchGetItem calls of ≤ 100 keys "
+            f"by the chunks, {dynamo_calls.get('GetItem', 0):,} GetItem calls in all tables)",
             target="each record twice (its segment, its chunk)",
             met=Met.of(exceptions_read == 2 * records),
         ),

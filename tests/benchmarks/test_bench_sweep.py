@@ -62,6 +62,9 @@ def test_a_run_on_the_twins_works_every_record_and_closes_every_deleted_one() ->
     assert counts.closed == len(estate.deleted) == 30
     # Each record is read once by its segment and once by its chunk.
     assert counts.segment_reads == counts.chunk_reads == 3_000
+    # Chunks of at most 100 records: one batch read each, and no record read alone.
+    assert counts.chunk_read_calls == len(counts.chunks) == counts.chunk_read_calls_needed
+    assert counts.chunk_gets == 0
     # No chunk holds more than ELM_SWEEP_CHUNK_RECORDS records, so it makes at most 5 calls.
     assert all(0 < c.calls <= 5 for c in counts.chunks)
     assert sum(c.calls for c in counts.chunks) == counts.config_calls
