@@ -17,6 +17,7 @@ summary.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Sequence
 from typing import TypeVar
@@ -72,6 +73,41 @@ def _fitted(piece: list[WorkItem]) -> list[list[WorkItem]]:
         out[-1].append(work)
         size += cost
     return out
+
+
+def _recut(
+    pieces: Sequence[tuple[GroupKey, list[WorkItem]]], count: int
+) -> list[tuple[GroupKey, list[WorkItem]]]:
+    """``pieces`` cut again into exactly ``count`` chunks, for a retried segment.
+
+    Each chunk keeps to one group (its account and region: its FIFO lane) while there are
+    at least as many chunks as groups: every group gets one chunk, and each further chunk
+    goes to the group whose chunks are then the largest, so chunks stay about even. A
+    group with fewer records than chunks leaves some empty. Only with more groups than
+    chunks do groups share one; its lane is then its first record's.
+    """
+    groups: dict[GroupKey, list[WorkItem]] = {}
+    for group, piece in pieces:
+        groups.setdefault(group, []).extend(piece)
+    if not groups or len(groups) > count:
+        flat = [(group, work) for group, piece in pieces for work in piece]
+        return [
+            (part[0][0] if part else GroupKey("", "", ""), [w for _, w in part])
+            for part in split(flat, 1, count)
+        ]
+    shares = dict.fromkeys(groups, 1)
+    # The group whose chunks are largest first (ties: the group planned first).
+    heap: list[tuple[float, int, GroupKey]] = [
+        (-float(len(works)), index, group) for index, (group, works) in enumerate(groups.items())
+    ]
+    heapq.heapify(heap)
+    for _ in range(count - len(groups)):
+        _, index, group = heapq.heappop(heap)
+        shares[group] += 1
+        heapq.heappush(heap, (-len(groups[group]) / shares[group], index, group))
+    return [
+        (group, part) for group, works in groups.items() for part in split(works, 1, shares[group])
+    ]
 
 
 @frozen
@@ -260,11 +296,7 @@ class SweepWorker:
         planned = self.ledger.plan(item.run_id, item.item_id, len(pieces))
         if planned != len(pieces):
             # A retry: as many chunks as the first attempt planned, with the same ids.
-            flat = [(group, work) for group, piece in pieces for work in piece]
-            pieces = [
-                (part[0][0] if part else GroupKey("", "", ""), [w for _, w in part])
-                for part in split(flat, 1, planned)
-            ]
+            pieces = _recut(pieces, planned)
         self.queue.send(
             [
                 SweepWork(

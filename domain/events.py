@@ -305,7 +305,8 @@ def _required_str(
     # Empty or only what str.strip() would remove, without building the stripped copy.
     if not value or value.isspace():
         raise InvalidEvent(f"{path} is empty")
-    if _CONTROL_RE.search(value):
+    # Printable ASCII holds no control character: the regex only for what may.
+    if not (value.isascii() and value.isprintable()) and _CONTROL_RE.search(value):
         raise InvalidEvent(f"{path} contains control characters (got {_show(value)})")
     if max_length is not None and len(value) > max_length:
         raise InvalidEvent(f"{path} is longer than {max_length} characters ({len(value)})")

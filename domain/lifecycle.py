@@ -4,7 +4,7 @@ duplicate."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import assert_never
 
 from attrs import evolve, frozen
@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 TIMESTAMP_FORMAT = "%m/%d/%Y %H:%M:%S"
+_SECONDS_PER_DAY = 86_400
 
 
 @frozen
@@ -229,4 +230,5 @@ def timestamp(now: datetime) -> str:
 
 
 def _ttl(now: datetime, retention_days: int) -> int:
-    return int((now + timedelta(days=retention_days)).timestamp())
+    """The epoch second ``retention_days`` whole days (of 86,400 s) after ``now``."""
+    return int(now.timestamp()) + retention_days * _SECONDS_PER_DAY

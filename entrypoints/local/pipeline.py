@@ -29,10 +29,9 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from attrs import frozen
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from injector import Injector, Module, provider, singleton
 
 from adapters.aws import AwsClients
@@ -46,6 +45,7 @@ from entrypoints import lambda_handler
 from entrypoints.composition.container import AwsModule, build_container
 from entrypoints.composition.settings import Settings, SettingsError
 from entrypoints.composition.sweep_run_wiring import RunWiring, run_parts
+from entrypoints.local.lambda_context import lambda_context
 from entrypoints.local.lambda_zip import code_zip
 from entrypoints.local.moto_aws import (
     PRODUCTION_ACCOUNT,
@@ -506,22 +506,6 @@ def _sweep(
         raise LocalPipelineError(str(error)) from None
 
 
-@frozen
-class _Context:
-    """What the handler (Powertools' `inject_lambda_context`) reads of a Lambda context."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    log_group_name: str = ""
-    log_stream_name: str = "elm-local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 class _Drain:
     """The event source mapping's part: the queue, in batches, into the handler."""
 
@@ -529,11 +513,7 @@ class _Drain:
         self._sqs = aws.client("sqs")
         self._stack = stack
         self._progress = progress
-        name = stack.outputs["ProcessorFunctionName"]
-        self._function = (
-            name,
-            f"arn:aws:lambda:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:function:{name}",
-        )
+        self._function = stack.outputs["ProcessorFunctionName"]
         self.batches: list[int] = []
         self.metrics: Counter[str] = Counter()
         self.left_on_queue = 0
@@ -605,10 +585,9 @@ class _Drain:
     def _invoke(
         self, records: list[dict[str, Any]]
     ) -> tuple[dict[str, Mapping[str, Any]], set[str]]:
-        name, arn = self._function
-        context = _Context(name, arn, f"elm-local-{len(self.batches) + 1}")
+        context = lambda_context(self._function, f"elm-local-{len(self.batches) + 1}", 60)
         with _handler_output() as output:
-            response = lambda_handler.handler({"Records": records}, cast(LambdaContext, context))
+            response = lambda_handler.handler({"Records": records}, context)
         failures = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         logs: dict[str, Mapping[str, Any]] = {}
         for line in output.getvalue().splitlines():

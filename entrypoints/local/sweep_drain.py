@@ -24,7 +24,6 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, cast
 
-from attrs import frozen
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters.aws.sweep_messages import work_from_json
@@ -41,12 +40,8 @@ from application.sweep_report import (
 from domain.records import ExceptionRecord
 from entrypoints import sweep_run_handler
 from entrypoints.composition.sweep_run_wiring import RunParts
-from entrypoints.local.moto_aws import (
-    PRODUCTION_ACCOUNT,
-    PRODUCTION_REGION,
-    LocalAws,
-    ProductionStack,
-)
+from entrypoints.local.lambda_context import LocalContext, lambda_context
+from entrypoints.local.moto_aws import PRODUCTION_REGION, LocalAws, ProductionStack
 
 __all__ = ["REQUEST_ID", "SweepDrainError", "run_sweep"]
 
@@ -65,28 +60,6 @@ class _Progress(Protocol):
     def stage(self, description: str, total: int) -> None: ...
 
     def advance(self, count: int = 1) -> None: ...
-
-
-@frozen
-class _Context:
-    """What the handlers (Powertools' `inject_lambda_context`) read of a Lambda context."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    remaining_ms: int
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    log_group_name: str = ""
-    log_stream_name: str = "elm-local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-def _context(name: str, request_id: str, timeout_seconds: int) -> LambdaContext:
-    arn = f"arn:aws:lambda:{PRODUCTION_REGION}:{PRODUCTION_ACCOUNT}:function:{name}"
-    return cast(LambdaContext, _Context(name, arn, request_id, timeout_seconds * 1000))
 
 
 def run_sweep(
@@ -110,12 +83,13 @@ def run_sweep(
         progress.stage("Sweep planner: a run's segments on the sweep queue", 1)
         with _captured() as _:
             started = sweep_run_handler.planner(
-                {}, _context(outputs["SweepPlannerFunctionName"], REQUEST_ID, 60)
+                {}, lambda_context(outputs["SweepPlannerFunctionName"], REQUEST_ID, 60)
             )
         progress.advance()
         run_id = str(started["run"])
         drain = _Drain(sqs, outputs["SweepQueueUrl"], outputs["SweepQueueArn"], ledger, run_id)
-        drain.run(int(mapping["BatchSize"]), _context(worker_name, "", worker["Timeout"]), progress)
+        context = lambda_context(worker_name, "", worker["Timeout"], worker["MemorySize"])
+        drain.run(int(mapping["BatchSize"]), context, progress)
     finally:
         sweep_run_handler.use_parts_factory(None)
     dead = _dead_lettered(sqs, outputs["SweepDeadLetterQueueUrl"])
@@ -157,7 +131,8 @@ class _Drain:
             with _captured() as output:
                 try:
                     response = sweep_run_handler.worker(
-                        {"Records": records}, _invocation(context, invocation)
+                        {"Records": records},
+                        cast(LocalContext, context).invocation(f"elm-local-worker-{invocation}"),
                     )
                     failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
                 except Exception:  # noqa: BLE001 - a failed invocation, as Lambda sees it
@@ -217,19 +192,6 @@ class _Drain:
                     )
                 ):
                     self.reasons[str(entry["item"])] = str(entry.get("message", ""))
-
-
-def _invocation(context: LambdaContext, number: int) -> LambdaContext:
-    local = cast(_Context, context)
-    return cast(
-        LambdaContext,
-        _Context(
-            local.function_name,
-            local.invoked_function_arn,
-            f"elm-local-worker-{number}",
-            local.remaining_ms,
-        ),
-    )
 
 
 def _dead_lettered(sqs: Any, url: str) -> list[Mapping[str, Any]]:

@@ -408,6 +408,30 @@ def test_a_segment_retried_after_the_table_grew_queues_as_many_chunks_as_it_plan
     assert totals.planned == totals.finished == 5
 
 
+def test_a_retried_segment_keeps_each_chunk_to_one_account_and_region(estate: Estate) -> None:
+    """A chunk's FIFO message group is its account and region, so that one worker at a time
+    calls AWS Config for it. The retry of a segment must cut as many chunks as its first
+    attempt planned; it must still not put two accounts' records in one chunk."""
+    estate.settings = RunSettings(segments=1)
+    # Resources AWS Config still reports: every record stays open, and the retry reads all.
+    estate.exceptions(150, deleted=False)  # two chunks
+    estate.exceptions(30, deleted=False, account=OTHER)  # one chunk
+    estate.ledger.kill_before_finish = {"segment-0-of-1"}
+    estate.start()
+    estate.step()  # plans 3 chunks, then dies before counting the segment
+    estate.exceptions(250, deleted=False)  # 100 more: a fresh cut would make 4 chunks
+    estate.drain()
+
+    # Both attempts' chunks were worked (the retry's under the same ids, not counted again).
+    chunks = [r.item for r in estate.results if r.item.kind is WorkKind.CHUNK]
+    assert len(chunks) == 6
+    assert sorted(len(c.keys) for c in chunks[-3:]) == [30, 125, 125]
+    for chunk in chunks:
+        assert {k.account_id for k in chunk.keys} == {chunk.lane.split("#")[0]}, chunk.item_id
+    [summary] = estate.summaries()
+    assert summary.work_items == 1 + 3
+
+
 def test_one_account_and_region_is_handed_to_one_worker_at_a_time(estate: Estate) -> None:
     """AWS Config's limits are per account and region: the queue hands out a lane's next
     chunk only once its last one is done, as a FIFO queue's message group does, while other
