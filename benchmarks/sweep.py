@@ -42,7 +42,14 @@ from adapters.in_memory import (
 )
 from adapters.in_memory.sweep_run import InMemoryRunLedger, InMemoryWorkQueue
 from application.handle_change import Policy
-from application.ports import MAX_KEYS_PER_BATCH_GET, ResourceState
+from application.ports import (
+    MAX_KEYS_PER_BATCH_GET,
+    Clock,
+    ExceptionStore,
+    ResourceInventory,
+    ResourceState,
+    RuleCatalog,
+)
 from application.reconcile import Reconcile, SweepLimits
 from application.sweep_report import SweepRequest
 from application.sweep_run import RunSettings, StartSweep, SweepWorker, WorkFailed
@@ -62,6 +69,7 @@ __all__ = [
     "SweepCounts",
     "account_sizes",
     "generate_estate",
+    "paced_sweep",
     "run_on_twins",
     "sweep_bounds",
     "sweep_figures",
@@ -245,6 +253,26 @@ class SweepCounts:
         return self.segment_reads + self.chunk_reads
 
 
+def paced_sweep(
+    rules: RuleCatalog,
+    store: ExceptionStore,
+    inventory: ResourceInventory,
+    clock: Clock,
+    rate: float = RATE,
+) -> Reconcile:
+    """The sweep's use case as both sweep figures run it: the default policy, ``rate`` Config
+    calls a second per account-region, kept on a manual timer that advances, not sleeps."""
+    return Reconcile(
+        rules,
+        store,
+        inventory,
+        clock,
+        ManualTimer(),
+        Policy(),
+        SweepLimits(max_calls_per_second=rate),
+    )
+
+
 def run_on_twins(estate: Estate, settings: RunSettings, rate: float = RATE) -> SweepCounts:
     """A whole distributed sweep of ``estate`` on the twins: plan, drain the queue, count."""
     store = InMemoryExceptionStore()
@@ -255,15 +283,7 @@ def run_on_twins(estate: Estate, settings: RunSettings, rate: float = RATE) -> S
         rules.add(rule)
     inventory = CountingInventory(estate.deleted)
     clock = FixedClock()
-    sweep = Reconcile(
-        rules,
-        store,
-        inventory,
-        clock,
-        ManualTimer(),
-        Policy(),
-        SweepLimits(max_calls_per_second=rate),
-    )
+    sweep = paced_sweep(rules, store, inventory, clock, rate)
     ledger, queue = InMemoryRunLedger(), InMemoryWorkQueue()
     start = time.perf_counter()
     run_id = StartSweep(ledger, queue, clock, settings).execute(

@@ -24,9 +24,7 @@ from adapters.aws import AwsClients, DynamoExceptionStore, DynamoRuleCatalog
 from adapters.aws.sweep_messages import work_from_json
 from adapters.aws.sweep_run import DynamoRunLedger, SqsWorkQueue, create_run_table
 from adapters.aws.tables import create_tables
-from adapters.in_memory import FixedClock, ManualTimer
-from application.handle_change import Policy
-from application.reconcile import Reconcile, SweepLimits
+from adapters.in_memory import FixedClock
 from application.sweep_report import SweepRequest
 from application.sweep_run import RunSettings, StartSweep, SweepWorker, WorkFailed
 from application.sweep_run_ports import WorkKind
@@ -34,7 +32,7 @@ from benchmarks.aws import counted_moto
 from benchmarks.counting import counting
 from benchmarks.emulation import indexed_tables, record_item
 from benchmarks.report import Met, Row, Section
-from benchmarks.sweep import RATE, SWEEP_RULES, CountingInventory, generate_estate
+from benchmarks.sweep import SWEEP_RULES, CountingInventory, generate_estate, paced_sweep
 
 __all__ = ["sweep_on_moto"]
 
@@ -108,15 +106,7 @@ def sweep_on_moto(
         queue = SqsWorkQueue(sqs, queue_url)
         inventory = CountingInventory(estate.deleted)
         clock = FixedClock()
-        sweep = Reconcile(
-            rules,
-            store,
-            inventory,
-            clock,
-            ManualTimer(),
-            Policy(),
-            SweepLimits(max_calls_per_second=RATE),
-        )
+        sweep = paced_sweep(rules, store, inventory, clock)
         worker = SweepWorker(sweep, store, ledger, queue, clock, settings)
         counter = stack.enter_context(counting())
         start = time.perf_counter()

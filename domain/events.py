@@ -278,7 +278,7 @@ def _optional_text(
 ) -> str | None:
     """An optional string: null, absent or blank is None; otherwise a usable value."""
     value = _optional_str(container, key, path)
-    if value is None or not value or value.isspace():
+    if not value or value.isspace():
         return None
     return _required_str(container, key, path, max_length=max_length)
 
